@@ -1,0 +1,76 @@
+"""Saving and loading a Drain parser's state as one versioned JSON file.
+
+The file holds the config, the templates with their ids and tree paths, and the prefix tree, so
+its size grows with the number of templates and never with the number of lines. A state written
+by another format version is refused with a message that says what to do, rather than being
+half-read into a parser that would silently hand out different ids.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from logsieve.parsing.drain import DrainParser
+
+STATE_FORMAT = "logsieve-drain-state"
+STATE_VERSION = 1
+STATE_FILENAME = "drain_state.json"
+
+
+class StateVersionError(ValueError):
+    """The state file was written by an incompatible logsieve version."""
+
+
+def state_file(path: Path) -> Path:
+    """A directory means ``<dir>/drain_state.json``; anything ending in .json is the file itself."""
+    return path if path.suffix == ".json" else path / STATE_FILENAME
+
+
+def save_state(parser: "DrainParser", path: Path) -> Path:
+    """Write atomically (temp file + rename) so a crash never leaves a half-written state."""
+    target = state_file(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    doc = {
+        "format": STATE_FORMAT,
+        "version": STATE_VERSION,
+        "parser": "drain",
+        "config": parser.config.model_dump(mode="json"),
+        "state": parser._export(),
+    }
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".drain_state.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, separators=(",", ":"))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_state(path: Path) -> "DrainParser":
+    from logsieve.parsing.drain import DrainConfig, DrainParser
+
+    target = state_file(path)
+    if not target.exists():
+        raise FileNotFoundError(f"no parser state at {target}; run `logsieve parse --state {path}` to create one")
+    try:
+        doc = json.loads(target.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StateVersionError(f"{target} is not a logsieve parser state ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
+        raise StateVersionError(f"{target} is not a logsieve parser state (missing format marker)")
+    version = doc.get("version")
+    if version != STATE_VERSION:
+        raise StateVersionError(
+            f"{target} was written with parser state version {version}, this logsieve reads "
+            f"version {STATE_VERSION}; re-create it by parsing the logs again into a new --state directory"
+        )
+    parser = DrainParser(DrainConfig.model_validate(doc["config"]))
+    parser._import(doc["state"])
+    return parser
