@@ -89,10 +89,9 @@ def resolve_parsing_datasets(spec: str, data_dir: Path | None = None) -> list[Pa
     """
     collection, _, system = spec.partition("/")
     if collection in _COLLECTIONS and system and not spec.lower().endswith(".csv"):
+        systems = _systems_for(collection, system)  # bad names fail before any disk access
         root = data_dir if data_dir is not None else default_data_dir()
-        return [
-            _load_system(root, collection, s) for s in _systems_for(collection, system)
-        ]
+        return [_load_system(root, collection, s) for s in systems]
     path = Path(spec).expanduser()
     if path.is_file():
         return [load_structured_csv(path)]

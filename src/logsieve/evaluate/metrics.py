@@ -99,7 +99,8 @@ def parsing_scores(
     if fta_rule == "loghub2":
         fta = _f1(_loghub2_correct_templates(gt, pred), len(set(pred)), len(gt_sizes))
     else:
-        fta = _f1(_exact_correct_templates(exact, pred, keys, key_sizes), len(key_sizes), len(gt_sizes))
+        correct = _exact_correct_templates(exact, pred, keys, key_sizes)
+        fta = _f1(correct, len(key_sizes), len(gt_sizes))
     ri = rand_index(gt, keys)
     return ParsingScores(ga, pa, fga, fta, ri, len(gt), len(gt_sizes), len(key_sizes))
 

@@ -1,0 +1,293 @@
+"""The ``logsieve`` command line.
+
+Every command that a script may call takes ``--json``: then the last line of stdout is one JSON
+object and nothing else is printed to stdout (progress goes to stderr, and only on a terminal).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from logsieve import __version__
+
+app = typer.Typer(
+    help=(
+        "logsieve: find anomalies in logs. A fast parser and small models look at every line; "
+        "an LLM looks only at what they are unsure of.\n\n"
+        "Start with:  logsieve parse app.log --format HDFS   (see `logsieve formats`)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+evaluate_app = typer.Typer(help="Measure logsieve on labelled data (parsing accuracy now).", no_args_is_help=True)
+app.add_typer(evaluate_app, name="evaluate")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _emit_json(obj: dict) -> None:
+    sys.stdout.write(json.dumps(obj, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"logsieve {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """logsieve command line."""
+
+
+def _load_config(config: Optional[Path]):
+    from logsieve.config import ConfigError, load_config
+
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _drain_config(cfg, masking: Optional[Path]):
+    from logsieve.parsing import MaskingConfig
+
+    if masking is None:
+        return cfg.parser
+    try:
+        rules = MaskingConfig.from_yaml(masking)
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot use masking file {masking}: {exc}")
+    return cfg.parser.model_copy(update={"masking": rules})
+
+
+@app.command()
+def formats(
+    formats_file: Annotated[list[Path], typer.Option("--formats-file", help="Extra YAML file of formats.")] = [],
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON object instead of a table.")] = False,
+) -> None:
+    """List the log formats logsieve knows (the 16 loghub presets, `raw`, and your own)."""
+    from logsieve.ingest import list_formats
+
+    try:
+        fmts = list_formats(extra_paths=tuple(formats_file))
+    except (OSError, ValueError) as exc:
+        _fail(str(exc))
+    if json_out:
+        _emit_json({"formats": {f.name: f.pattern for f in fmts}})
+        return
+    table = Table(title="log formats")
+    table.add_column("name", style="bold")
+    table.add_column("header template")
+    for f in fmts:
+        table.add_row(f.name, f.pattern)
+    out.print(table)
+
+
+@app.command()
+def parse(
+    files: Annotated[list[str], typer.Argument(help="Log files, .gz files, directories, globs, or - for stdin.")],
+    log_format: Annotated[str, typer.Option("--format", "-f", help="Log format name (see `logsieve formats`).")] = "raw",
+    state: Annotated[Optional[Path], typer.Option(help="Directory for the parser state: loaded if present, saved after.")] = None,
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="Write parsed lines to PATH.csv or PATH.parquet.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML config (ingest:, parser:).")] = None,
+    masking: Annotated[Optional[Path], typer.Option(help="YAML file of masking rules replacing the defaults.")] = None,
+    formats_file: Annotated[list[Path], typer.Option("--formats-file", help="Extra YAML file of formats.")] = [],
+    match_only: Annotated[bool, typer.Option("--match-only", help="Match against the saved templates; learn nothing.")] = False,
+    quarantine: Annotated[Optional[Path], typer.Option(help="Write quarantined lines (JSONL) here. Default: next to --out.")] = None,
+    top: Annotated[int, typer.Option(help="How many templates the summary table shows.")] = 15,
+    json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
+) -> None:
+    """Parse log lines into templates with the online Drain parser.
+
+    Lines that do not match the format, cannot be decoded or are too long are quarantined with
+    their reason and counted (lines = parsed + quarantined). With --state, template ids stay
+    stable across runs and new templates are reported as drift.
+
+    Example: logsieve parse HDFS.log.gz --format HDFS --state .logsieve/hdfs --out parsed.csv
+    """
+    from logsieve.ingest import get_format
+    from logsieve.jobs.output import QuarantineWriter, write_parsed
+    from logsieve.jobs.parse import ParseJobConfig, run_parse
+    from logsieve.parsing import StateVersionError
+
+    cfg = _load_config(config)
+    drain_cfg = _drain_config(cfg, masking)
+    try:
+        fmt = get_format(log_format, extra_paths=tuple(formats_file) + tuple(cfg.ingest.formats_files))
+    except (KeyError, ValueError, OSError) as exc:
+        _fail(str(exc).strip("'\""))
+    if match_only and state is None:
+        _fail("--match-only needs --state DIR with templates learned by an earlier run")
+    if out_path is not None and out_path.suffix.lower() not in (".csv", ".parquet"):
+        _fail(f"--out must end in .csv or .parquet, got {out_path.name!r}")
+    q_path = quarantine or (out_path.with_suffix(".quarantine.jsonl") if out_path else None)
+    qwriter = QuarantineWriter(q_path) if q_path else None
+    job = ParseJobConfig(
+        sources=tuple(files),
+        log_format=fmt,
+        drain=drain_cfg,
+        state=state,
+        learn=not match_only,
+        max_line_bytes=cfg.ingest.max_line_bytes,
+    )
+    sink = (lambda lines: write_parsed(lines, out_path)) if out_path else None
+    try:
+        with _progress(enabled=err.is_terminal) as hook:
+            summary, parser = run_parse(job, sink=sink, on_quarantine=qwriter, progress=hook)
+    except StateVersionError as exc:
+        _fail(str(exc))
+    except (RuntimeError, OSError) as exc:
+        _fail(str(exc))
+    finally:
+        if qwriter is not None:
+            qwriter.close()
+    result = summary.as_dict()
+    result["out"] = str(out_path) if out_path else None
+    result["quarantine_file"] = str(q_path) if q_path else None
+    if json_out:
+        _emit_json(result)
+        return
+    _print_parse_summary(result, parser, top)
+
+
+class _progress:
+    """A rich progress line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("parsing {task.fields[lines]:,} lines"), TimeElapsedColumn(),
+            console=err, transient=True,
+        )
+        self._progress.start()
+        task = self._progress.add_task("parse", total=None, lines=0)
+        return lambda n: self._progress.update(task, lines=n)
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _print_parse_summary(result: dict, parser, top: int) -> None:
+    out.print(
+        f"[bold]{result['lines']:,}[/] lines read: {result['parsed']:,} parsed, "
+        f"{result['quarantined']:,} quarantined; [bold]{result['templates']}[/] templates "
+        f"({result['new_templates']} new) in {result['seconds']:.2f}s "
+        f"({result['lines_per_s']:,.0f} lines/s)"
+    )
+    if result["quarantine_reasons"]:
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(result["quarantine_reasons"].items()))
+        out.print(f"quarantine reasons: {reasons}")
+    table = Table(title=f"top {min(top, len(parser))} templates by lines")
+    table.add_column("id", justify="right")
+    table.add_column("lines", justify="right")
+    table.add_column("template", overflow="fold")
+    for t in sorted(parser.templates, key=lambda t: -t.size)[:top]:
+        table.add_row(str(t.id), f"{t.size:,}", t.text)
+    out.print(table)
+    if result.get("state"):
+        out.print(f"state saved to {result['state']}")
+    if result.get("out"):
+        out.print(f"parsed lines written to {result['out']}")
+
+
+@app.command()
+def templates(
+    state: Annotated[Path, typer.Option(help="State directory written by `logsieve parse --state`.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show the templates held in a saved parser state."""
+    from logsieve.parsing import DrainParser, StateVersionError
+
+    try:
+        parser = DrainParser.load(state)
+    except (FileNotFoundError, StateVersionError) as exc:
+        _fail(str(exc))
+    items = sorted(parser.templates, key=lambda t: t.id)
+    if json_out:
+        _emit_json({"templates": [{"id": t.id, "lines": t.size, "template": t.text} for t in items]})
+        return
+    table = Table(title=f"{len(items)} templates in {state}")
+    table.add_column("id", justify="right")
+    table.add_column("lines", justify="right")
+    table.add_column("template", overflow="fold")
+    for t in items:
+        table.add_row(str(t.id), f"{t.size:,}", t.text)
+    out.print(table)
+
+
+@evaluate_app.command("parsing")
+def evaluate_parsing_cmd(
+    dataset: Annotated[str, typer.Option(help="loghub2k/<System>, loghub2k/all, loghub2/<System>, loghub2/all, or a structured CSV path.")] = "loghub2k/all",
+    data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding loghub_2k/ (default: ../shared/data or $LOGSIEVE_DATA_DIR).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML config whose parser: section is used.")] = None,
+    masking: Annotated[Optional[Path], typer.Option(help="YAML file of masking rules replacing the defaults.")] = None,
+    parser_name: Annotated[str, typer.Option("--parser", help="Parser to evaluate (drain).")] = "drain",
+    json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
+) -> None:
+    """Parsing accuracy (GA, PA, FGA, FTA, RandIndex) and speed on labelled data sets.
+
+    Each data set is parsed online from an empty parser with the default (or configured)
+    settings; no setting is tuned on the data being scored.
+    """
+    from logsieve.evaluate.loghub import resolve_parsing_datasets
+    from logsieve.evaluate.parsing_eval import METRICS, evaluate_parsing
+
+    if parser_name != "drain":
+        _fail(f"unknown parser {parser_name!r}; available: drain")
+    cfg = _load_config(config)
+    drain_cfg = _drain_config(cfg, masking)
+    try:
+        datasets = resolve_parsing_datasets(dataset, data_dir)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        _fail(str(exc).strip("'\""))
+    report = evaluate_parsing(datasets, drain_cfg)
+    report["parser"] = parser_name
+    if json_out:
+        _emit_json(report)
+        return
+    table = Table(title=f"parsing accuracy: {dataset} ({parser_name})")
+    table.add_column("data set", style="bold")
+    for m in METRICS:
+        table.add_column(m, justify="right")
+    table.add_column("templates", justify="right")
+    table.add_column("lines/s", justify="right")
+    for name, r in report["per_dataset"].items():
+        table.add_row(name, *(f"{r[m]:.3f}" for m in METRICS), f"{r['templates']}/{r['gt_templates']}", f"{r['lines_per_s']:,.0f}")
+    table.add_section()
+    table.add_row("average", *(f"{report[m]:.3f}" for m in METRICS), "", f"{report['lines_per_s']:,.0f}", style="bold")
+    out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
