@@ -43,7 +43,7 @@ class DrainConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     depth: int = Field(default=5, ge=3, le=16)
-    similarity: float = Field(default=0.5, ge=0.0, le=1.0)
+    similarity: float = Field(default=0.6, ge=0.0, le=1.0)
     max_children: int = Field(default=100, ge=2)
     masking: MaskingConfig = Field(default_factory=MaskingConfig.default)
     parametrize_numeric_tokens: bool = True
