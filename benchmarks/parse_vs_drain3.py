@@ -30,6 +30,7 @@ from pathlib import Path
 
 from logsieve.evaluate.loghub import default_data_dir, resolve_parsing_datasets
 from logsieve.evaluate.metrics import parsing_scores
+from logsieve.evaluate.parsing_eval import evaluate_dataset
 from logsieve.ingest import get_format
 from logsieve.parsing import DrainConfig, DrainParser
 
@@ -100,9 +101,7 @@ def throughput(contents: list[str], cfg: DrainConfig, repeat: int, same: bool = 
 
 
 def ga_logsieve(ds, cfg: DrainConfig) -> float:
-    parser = DrainParser(cfg)
-    ids = [parser.learn(c).template_id for c in ds.contents]
-    return parsing_scores(ds.templates, ids, group_keys=ids).ga
+    return evaluate_dataset(ds, lambda: DrainParser(cfg)).scores.ga
 
 
 def ga_drain3(ds, cfg: DrainConfig, depth: int | None = None, sim: float | None = None) -> float:

@@ -194,6 +194,16 @@ class _progress:
             self._progress.stop()
 
 
+def _templates_table(title: str, items) -> Table:
+    table = Table(title=title)
+    table.add_column("id", justify="right")
+    table.add_column("lines", justify="right")
+    table.add_column("template", overflow="fold")
+    for t in items:
+        table.add_row(str(t.id), f"{t.size:,}", t.text)
+    return table
+
+
 def _print_parse_summary(result: dict, parser, top: int) -> None:
     out.print(
         f"[bold]{result['lines']:,}[/] lines read: {result['parsed']:,} parsed, "
@@ -204,13 +214,8 @@ def _print_parse_summary(result: dict, parser, top: int) -> None:
     if result["quarantine_reasons"]:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(result["quarantine_reasons"].items()))
         out.print(f"quarantine reasons: {reasons}")
-    table = Table(title=f"top {min(top, len(parser))} templates by lines")
-    table.add_column("id", justify="right")
-    table.add_column("lines", justify="right")
-    table.add_column("template", overflow="fold")
-    for t in sorted(parser.templates, key=lambda t: -t.size)[:top]:
-        table.add_row(str(t.id), f"{t.size:,}", t.text)
-    out.print(table)
+    ranked = sorted(parser.templates, key=lambda t: -t.size)[:top]
+    out.print(_templates_table(f"top {len(ranked)} templates by lines", ranked))
     if result.get("state"):
         out.print(f"state saved to {result['state']}")
     if result.get("out"):
@@ -233,13 +238,7 @@ def templates(
     if json_out:
         _emit_json({"templates": [{"id": t.id, "lines": t.size, "template": t.text} for t in items]})
         return
-    table = Table(title=f"{len(items)} templates in {state}")
-    table.add_column("id", justify="right")
-    table.add_column("lines", justify="right")
-    table.add_column("template", overflow="fold")
-    for t in items:
-        table.add_row(str(t.id), f"{t.size:,}", t.text)
-    out.print(table)
+    out.print(_templates_table(f"{len(items)} templates in {state}", items))
 
 
 @evaluate_app.command("parsing")
