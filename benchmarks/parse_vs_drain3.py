@@ -57,9 +57,11 @@ def make_drain3(cfg: DrainConfig, depth: int | None = None, sim: float | None = 
     tc.drain_sim_th = sim if sim is not None else cfg.similarity
     tc.drain_max_children = cfg.max_children
     tc.mask_prefix, tc.mask_suffix = "<", ">"
-    tc.masking_instructions = [MaskingInstruction(r.pattern, "*") for r in cfg.masking.rules]
-    if any(r.kind != "regex" for r in cfg.masking.rules):
-        raise SystemExit("drain3 only takes regex masking rules; use regex rules for this benchmark")
+    if any(r.kind == "token" for r in cfg.masking.rules):
+        raise SystemExit("drain3 only takes regex masking rules; use regex/span rules for this benchmark")
+    # logsieve runs span rules first (on the whole line), then the per-token rules in order.
+    rules = sorted(cfg.masking.rules, key=lambda r: r.kind != "span")
+    tc.masking_instructions = [MaskingInstruction(r.pattern, "*") for r in rules]
     return TemplateMiner(config=tc)
 
 
@@ -125,7 +127,12 @@ def accuracy(datasets, cfg: DrainConfig) -> dict:
         "system": worst, "gap": round(rows[worst]["logsieve"] - rows[worst]["drain3_same_settings"], 4)}}
 
 
-GRID = {"depth": (4, 5, 6), "similarity": (0.4, 0.5, 0.6), "max_word_changes": (0, 1, 2, None)}
+GRID = {
+    "depth": (4, 5, 6),
+    "similarity": (0.4, 0.5, 0.6),
+    "max_word_changes": (0, 1, None),
+    "freeze_words_after": (None, 30, 100, 300),
+}
 
 
 def leave_one_system_out(datasets, base: DrainConfig) -> dict:

@@ -55,22 +55,62 @@ class DrainConfig(BaseModel):
     # ("state 'Active'" vs "state 'Inactive'"); allow at most this many such word changes per
     # merge. ``None`` means no limit, as in drain3.
     max_word_changes: int | None = Field(default=1, ge=0)
+    # A word that has held its position through this many lines of a template is part of the
+    # template: a line with another word there ("... client SPP." after 600 lines of "... client
+    # WindowsUpdateAgent.") starts a new template instead of turning the word into a wildcard.
+    # Variables show themselves within the first few lines; ``None`` switches this off (drain3).
+    freeze_words_after: int | None = Field(default=100, ge=1)
     line_cache_size: int = Field(default=50_000, ge=0)
 
 
-@dataclass(slots=True)
 class Template:
-    """A mined template: its id, tokens and how many lines it has absorbed."""
+    """A mined template: its id, tokens and how many lines it has absorbed.
 
-    id: int
-    tokens: tuple[str, ...]
-    size: int = 0
-    # Wildcard positions that have held a plain word (not only masked variables).
-    word_slots: frozenset[int] = frozenset()
+    The positions holding a wildcard are kept beside the tokens (recomputed whenever the tokens
+    change) so reading a line's parameters is one tuple lookup, not a scan of the template.
+    """
+
+    __slots__ = ("id", "_tokens", "size", "word_slots", "param_positions", "text")
+
+    def __init__(
+        self, id: int, tokens: tuple[str, ...], size: int = 0,
+        word_slots: frozenset[int] = frozenset(),
+    ) -> None:
+        self.id = id
+        self.size = size
+        # Wildcard positions that have held a plain word (not only masked variables).
+        self.word_slots = word_slots
+        self.tokens = tokens
 
     @property
-    def text(self) -> str:
-        return " ".join(self.tokens)
+    def tokens(self) -> tuple[str, ...]:
+        return self._tokens
+
+    @tokens.setter
+    def tokens(self, value: tuple[str, ...]) -> None:
+        self._tokens = value
+        self.param_positions = tuple(i for i, t in enumerate(value) if PARAM in t)
+        self.text = " ".join(value)
+
+    def params(self, raw: list[str]) -> tuple[str, ...]:
+        """The raw tokens at this template's wildcard positions.
+
+        The masker keeps raw and masked tokens aligned (a multi-token span is one raw token),
+        so position i of the template is raw token i. A token that is only partly a wildcard
+        (``blk_<*>``) gives the whole raw token: cheap and unambiguous.
+        """
+        return tuple(raw[i] for i in self.param_positions if i < len(raw))
+
+    def __repr__(self) -> str:
+        return f"Template(id={self.id}, text={self.text!r}, size={self.size})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Template):
+            return NotImplemented
+        return (self.id, self.tokens, self.size, self.word_slots) == (
+            other.id, other.tokens, other.size, other.word_slots)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
 
 
 @dataclass(slots=True, frozen=True)
@@ -134,13 +174,13 @@ class DrainParser:
 
     def learn(self, content: str) -> ParseResult:
         """Parse one line in train mode: the line may create or generalise a template."""
-        tokens = self.masker.mask(content)
+        raw, tokens = self.masker.split(content)
         key = " ".join(tokens)
         cid = self._cache.get(key)
         if cid is not None:
             cluster = self._clusters[cid]
             cluster.size += 1
-            return ParseResult(cid, cluster.text, _params(cluster.tokens, content), "none")
+            return ParseResult(cid, cluster.text, cluster.params(raw), "none")
         cluster = self._search(tokens)
         if cluster is None:
             cluster = self._create(tokens)
@@ -150,7 +190,7 @@ class DrainParser:
         cluster.size += 1
         if change == "none":
             self._remember(key, cluster.id)
-        return ParseResult(cluster.id, cluster.text, _params(cluster.tokens, content), change)
+        return ParseResult(cluster.id, cluster.text, cluster.params(raw), change)
 
     def match(self, content: str) -> ParseResult:
         """Parse one line in match mode: never changes the templates.
@@ -158,13 +198,13 @@ class DrainParser:
         Like drain3's ``match(..., "never")`` fallback-free mode, a line matches a template only
         if every non-wildcard token is equal (similarity 1.0 counting wildcards).
         """
-        tokens = self.masker.mask(content)
+        raw, tokens = self.masker.split(content)
         key = " ".join(tokens)
         cid = self._cache.get(key)
         cluster = self._clusters[cid] if cid is not None else self._search(tokens, exact=True)
         if cluster is None:
             return ParseResult(None, None, (), "none")
-        return ParseResult(cluster.id, cluster.text, _params(cluster.tokens, content), "none")
+        return ParseResult(cluster.id, cluster.text, cluster.params(raw), "none")
 
     def parse(self, content: str, *, learn: bool = True) -> ParseResult:
         return self.learn(content) if learn else self.match(content)
@@ -252,9 +292,10 @@ class DrainParser:
         clusters = self._clusters
         both_wild = self.config.match_masked_wildcards
         max_words = self.config.max_word_changes
+        freeze = self.config.freeze_words_after
         for cid in leaf.clusters:
             cluster = clusters[cid]
-            sim = params = words = 0
+            sim = params = words = frozen = 0
             slots = cluster.word_slots
             for i, (t, s) in enumerate(zip(cluster.tokens, tokens)):
                 if t == PARAM:
@@ -269,8 +310,13 @@ class DrainParser:
                     sim += 1
                 elif s != PARAM:
                     words += 1
-            if max_words is not None and not exact and words > max_words:
-                continue
+                    if PARAM not in t and PARAM not in s:
+                        frozen += 1
+            if not exact:
+                if max_words is not None and words > max_words:
+                    continue
+                if frozen and freeze is not None and cluster.size >= freeze:
+                    continue
             if exact:
                 sim = sum(1 for t, s in zip(cluster.tokens, tokens) if t == PARAM or t == s)
             if sim > best_sim or (sim == best_sim and params > best_params):
@@ -335,17 +381,6 @@ class DrainParser:
             depth += 1
         node.clusters.append(cluster.id)
         return tuple(path)
-
-
-def _params(template: tuple[str, ...], content: str) -> tuple[str, ...]:
-    """Read the parameters off the raw tokens at the template's wildcard positions.
-
-    Masking works token by token, so position i of the template is raw token i. A token that is
-    only partly a wildcard (``blk_<*>``) gives the whole raw token: cheap and unambiguous.
-    """
-    if not any(PARAM in t for t in template):
-        return ()
-    return tuple(r for t, r in zip(template, content.split()) if PARAM in t)
 
 
 def _export_tree(node: _Node) -> dict:

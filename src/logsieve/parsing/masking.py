@@ -5,10 +5,14 @@ for every IP. Rules live in YAML so a user can add one for their system without 
 
 * ``regex``: every match in the line becomes ``<*>``;
 * ``token``: a whitespace token that the regex matches *anywhere* becomes ``<*>`` as a whole
-  (e.g. "any token with a digit is a variable", which is cheap and strong for grouping).
+  (e.g. "any token with a digit is a variable", which is cheap and strong for grouping);
+* ``span``: a variable that spans several tokens (``Fri Jul  1 07:57:30 2005``,
+  ``2034 bytes (1.98 KB)``) becomes one ``<*>`` token, so lines whose variables differ in token
+  count still have the same shape. Span rules run first, on the whole line.
 
-Regex rules must not match whitespace, so the masked line has as many tokens as the raw one and
-parameters can be read off the raw tokens by position.
+Regex and token rules work inside one token, so the masked line lines up with the raw tokens and
+parameters are read off by position; :meth:`Masker.split` returns the raw tokens with a span
+rule's match as a single raw token, so the alignment holds with span rules too.
 """
 
 from __future__ import annotations
@@ -31,12 +35,21 @@ class MaskingRule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    kind: Literal["regex", "token"] = "regex"
+    kind: Literal["regex", "token", "span"] = "regex"
     pattern: str
+    # span rules only: a token regex; the span pattern runs only on lines holding a matching
+    # token. Span regexes scan the whole line, which costs more than all per-token rules
+    # together; a trigger keeps that cost off the lines that cannot match.
+    trigger: str | None = None
+    # regex and token rules: run only on tokens containing this text (a cheap pre-check that
+    # spares a regex call on most new tokens, e.g. "." for addresses, "/" for paths).
+    contains: str | None = None
 
-    @field_validator("pattern")
+    @field_validator("pattern", "trigger")
     @classmethod
-    def _compiles(cls, value: str) -> str:
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
             re.compile(value)
         except re.error as exc:
@@ -90,31 +103,85 @@ class Masker:
 
     def __init__(self, config: MaskingConfig, token_cache_size: int = 200_000) -> None:
         self.config = config
-        self._regex = [re.compile(r.pattern) for r in config.rules if r.kind == "regex"]
-        self._token = [re.compile(r.pattern) for r in config.rules if r.kind == "token"]
+        self._regex = [(r.contains, re.compile(r.pattern)) for r in config.rules if r.kind == "regex"]
+        self._token = [(r.contains, re.compile(r.pattern)) for r in config.rules if r.kind == "token"]
+        spans = [r for r in config.rules if r.kind == "span"]
+        self._span = re.compile("|".join(f"(?:{r.pattern})" for r in spans)) if spans else None
+        # With every span rule triggered, the span regex runs only on lines holding a token
+        # seen to match a trigger; those tokens are remembered in a set checked at C speed.
+        self._always_span = any(r.trigger is None for r in spans)
+        triggers = [r.trigger for r in spans if r.trigger is not None]
+        self._trigger = re.compile("|".join(f"(?:{t})" for t in triggers)) if triggers else None
+        self._triggered: set[str] = set()
         self._cache: dict[str, str] = {}
         self._cache_size = token_cache_size
 
     def mask_token(self, token: str) -> str:
         """Mask one token; a token that ends up partly masked stays partly masked."""
-        for rx in self._token:
-            if rx.search(token):
+        for needle, rx in self._token:
+            if (needle is None or needle in token) and rx.search(token):
                 return PARAM
-        for rx in self._regex:
-            token = rx.sub(PARAM, token)
+        for needle, rx in self._regex:
+            if needle is None or needle in token:
+                token = rx.sub(PARAM, token)
         return token
 
     def mask(self, text: str) -> list[str]:
         """Split a line on whitespace and mask each token."""
+        return self.split(text)[1]
+
+    def split(self, text: str) -> tuple[list[str], list[str]]:
+        """Return ``(raw_tokens, masked_tokens)`` of one line, aligned position by position.
+
+        Without span rules the raw tokens are ``text.split()``. With them, each span match is
+        one raw token (its text, inner whitespace kept) and one ``<*>``.
+        """
+        raw = text.split()
+        masked = self._mask_all(raw)
+        span = self._span
+        if span is not None and (self._always_span or not self._triggered.isdisjoint(raw)):
+            spanned = self._split_spans(text, span)
+            if spanned is not None:
+                return spanned
+        return raw, masked
+
+    def _split_spans(self, text: str, span: re.Pattern[str]) -> tuple[list[str], list[str]] | None:
+        raw: list[str] = []
+        masked: list[str] = []
+        pos = 0
+        for m in span.finditer(text):
+            if m.start() == m.end():
+                continue
+            between = text[pos:m.start()].split()
+            raw.extend(between)
+            masked.extend(self._mask_all(between))
+            raw.append(m.group(0))
+            masked.append(PARAM)
+            pos = m.end()
+        if not pos:
+            return None
+        rest = text[pos:].split()
+        raw.extend(rest)
+        masked.extend(self._mask_all(rest))
+        return raw, masked
+
+    def _mask_all(self, tokens: list[str]) -> list[str]:
         cache = self._cache
         out = []
         append = out.append
-        for tok in text.split():
+        for tok in tokens:
             masked = cache.get(tok)
             if masked is None:
-                masked = self.mask_token(tok)
-                if len(cache) >= self._cache_size:
-                    cache.clear()
-                cache[tok] = masked
+                masked = self._first_sight(tok)
             append(masked)
         return out
+
+    def _first_sight(self, tok: str) -> str:
+        masked = self.mask_token(tok)
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+            self._triggered.clear()
+        self._cache[tok] = masked
+        if self._trigger is not None and self._trigger.search(tok):
+            self._triggered.add(tok)
+        return masked
