@@ -60,3 +60,54 @@ class ParsedLine:
     template: str
     params: tuple[str, ...] = ()
     is_new_template: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class LineRef:
+    """Where a line came from, so a verdict can point back at it."""
+
+    source: str
+    line_no: int
+
+
+@dataclass(slots=True)
+class Sequence:
+    """An ordered group of parsed lines that is judged as one unit (a session or a window).
+
+    ``key`` names it: the session id (``blk_-42``) or a window id (``<source>#w17``).
+    ``template_ids[i]``, ``refs[i]``, ``timestamps[i]`` and ``params[i]`` describe its i-th line.
+    ``contents`` holds the raw message contents only when the grouper was asked to keep them
+    (prompts need them; counting does not). ``label`` is 1 abnormal, 0 normal, None unknown.
+    """
+
+    key: str
+    template_ids: list[int] = field(default_factory=list)
+    refs: list[LineRef] = field(default_factory=list)
+    timestamps: list[float | None] = field(default_factory=list)
+    params: list[tuple[str, ...]] = field(default_factory=list)
+    contents: list[str] | None = None
+    label: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.template_ids)
+
+    @property
+    def start(self) -> float | None:
+        """Time of the first timestamped line (None if no line had a time)."""
+        return next((t for t in self.timestamps if t is not None), None)
+
+    @property
+    def end(self) -> float | None:
+        return next((t for t in reversed(self.timestamps) if t is not None), None)
+
+    def append(self, line: ParsedLine, keep_content: bool = False) -> None:
+        """Add one parsed line at the end."""
+        rec = line.record
+        self.template_ids.append(line.template_id)
+        self.refs.append(LineRef(rec.source, rec.line_no))
+        self.timestamps.append(rec.timestamp)
+        self.params.append(line.params)
+        if keep_content:
+            if self.contents is None:
+                self.contents = []
+            self.contents.append(rec.content)
