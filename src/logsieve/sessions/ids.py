@@ -1,0 +1,132 @@
+"""Sessions by id: every line that names an id (an HDFS block, a request, a job) joins its session.
+
+Memory is bounded by ``max_open`` sessions of at most ``max_lines`` lines each. Open sessions sit
+in an ordered dict, least recently active first; because a session's idle clock values are taken
+when it is touched, that order is also the order of idleness, so expiry and eviction only ever
+look at the front (amortised O(1) per line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from logsieve.records import ParsedLine, Sequence
+from logsieve.sessions.base import Grouper, OpenSequence
+from logsieve.sessions.config import SessionConfig
+
+
+@dataclass(slots=True)
+class _Session:
+    """One open session and when it last saw a line (event time and line count)."""
+
+    open: OpenSequence
+    last_time: float | None = None
+    last_line: int = 0
+
+
+class IdSessionGrouper(Grouper):
+    """Groups lines into sessions keyed by the ids ``config.id_pattern`` finds in their content.
+
+    A line with no id joins nothing and is counted in ``stats.skipped``. Closing order within
+    one :meth:`push`: timed-out sessions (most idle first), then, id by id in the order the line
+    names them, the most idle session evicted to make room for a new one (``max_open`` is never
+    exceeded, not even for a moment) and the session this line filled to ``max_lines``.
+    :meth:`flush` emits the rest in the order their current part began. After a session closes,
+    a later line with its id opens a new session with the same key.
+    """
+
+    config: SessionConfig
+
+    def __init__(self, config: SessionConfig | None = None) -> None:
+        super().__init__(config or SessionConfig())
+        self._regex = re.compile(self.config.id_pattern)
+        self._findall = self._regex.findall
+        self._timeouts = self.config.idle_seconds is not None or self.config.idle_lines is not None
+        self._open: OrderedDict[str, _Session] = OrderedDict()
+        self._clock: float | None = None
+        self._line = 0
+
+    @property
+    def open_count(self) -> int:
+        return len(self._open)
+
+    def ids(self, content: str) -> list[str]:
+        """Distinct ids in ``content``, in order of first appearance."""
+        found = self._findall(content)  # group 1 when the pattern has one, else the whole match
+        return found if len(found) < 2 else list(dict.fromkeys(found))
+
+    def push(self, line: ParsedLine) -> list[Sequence]:
+        stats = self.stats
+        stats.lines += 1
+        self._line += 1
+        ts = line.record.timestamp
+        if ts is not None and (self._clock is None or ts > self._clock):
+            self._tick(ts)
+        closed: list[Sequence] = []
+        if self._timeouts:
+            self._expire(closed)
+        ids = self.ids(line.record.content)
+        if not ids:
+            stats.skipped += 1
+            return closed
+        stats.grouped += 1
+        for sid in ids:
+            self._add(sid, line, closed)
+        if len(self._open) > stats.peak_open:
+            stats.peak_open = len(self._open)
+        return closed
+
+    def flush(self) -> list[Sequence]:
+        closed: list[Sequence] = []
+        for state in sorted(self._open.values(), key=lambda s: (s.open.opened_at, s.open.seq.key)):
+            self._emit(closed, state.open.take())
+        self._open.clear()
+        self._clock = None
+        self._line = 0
+        return closed
+
+    def _tick(self, timestamp: float) -> None:
+        """Move the event clock forward (it never goes back, so a late line cannot reopen the past)."""
+        if self._clock is None:  # sessions opened before any timestamp start idling now
+            for state in self._open.values():
+                state.last_time = timestamp
+        self._clock = timestamp
+
+    def _add(self, sid: str, line: ParsedLine, closed: list[Sequence]) -> None:
+        state = self._open.get(sid)
+        if state is None:
+            self._make_room(closed)
+            state = self._open[sid] = _Session(OpenSequence(sid, self.config.keep_content))
+        else:
+            self._open.move_to_end(sid)
+        state.last_time = self._clock
+        state.last_line = self._line
+        full = state.open.add(line, self.config.max_lines, self._line)
+        if full is not None:
+            self.stats.split += 1
+            self._emit(closed, full)
+
+    def _is_idle(self, state: _Session) -> bool:
+        cfg = self.config
+        if cfg.idle_lines is not None and self._line - state.last_line > cfg.idle_lines:
+            return True
+        return (cfg.idle_seconds is not None and self._clock is not None and state.last_time is not None
+                and self._clock - state.last_time > cfg.idle_seconds)
+
+    def _expire(self, closed: list[Sequence]) -> None:
+        while self._open:
+            state = next(iter(self._open.values()))
+            if not self._is_idle(state):
+                break
+            self._open.popitem(last=False)
+            if self._emit(closed, state.open.take()):
+                self.stats.timed_out += 1
+
+    def _make_room(self, closed: list[Sequence]) -> None:
+        """Close the most idle session(s) before opening one more, so ``max_open`` always holds."""
+        while len(self._open) >= self.config.max_open:
+            _, state = self._open.popitem(last=False)
+            if self._emit(closed, state.open.take()):
+                self.stats.evicted += 1
