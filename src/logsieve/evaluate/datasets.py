@@ -17,6 +17,8 @@ Labels come in two styles:
 
 Every loaded set comes already split chronologically (see :mod:`logsieve.evaluate.splits`):
 window sets are split on the line stream before windowing, session sets on their start times.
+The parser learns online over the whole stream in file order, as a deployed one would: a line's
+template id depends only on the lines before it, never on later (test) lines.
 """
 
 from __future__ import annotations
