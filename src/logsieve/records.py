@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import NamedTuple
 
 
 class QuarantineReason(str, Enum):
@@ -62,9 +63,12 @@ class ParsedLine:
     is_new_template: bool = False
 
 
-@dataclass(slots=True, frozen=True)
-class LineRef:
-    """Where a line came from, so a verdict can point back at it."""
+class LineRef(NamedTuple):
+    """Where a line came from, so a verdict can point back at it.
+
+    A named tuple rather than a dataclass: one is made per line per sequence, and a tuple is
+    several times cheaper to build while hashing and comparing the same way.
+    """
 
     source: str
     line_no: int
@@ -75,39 +79,54 @@ class Sequence:
     """An ordered group of parsed lines that is judged as one unit (a session or a window).
 
     ``key`` names it: the session id (``blk_-42``) or a window id (``<source>#w17``).
-    ``template_ids[i]``, ``refs[i]``, ``timestamps[i]`` and ``params[i]`` describe its i-th line.
-    ``contents`` holds the raw message contents only when the grouper was asked to keep them
-    (prompts need them; counting does not). ``label`` is 1 abnormal, 0 normal, None unknown.
+    ``template_ids`` is what counting models read, kept as its own list because it is the hot
+    path; ``lines`` holds the :class:`ParsedLine` objects themselves (record, template, params),
+    so refs, times, params and contents are views, not copies: appending a line is two list
+    appends, which is what lets grouping keep up with the parser. A sequence built from template
+    ids alone (e.g. a pre-parsed data set) has no lines and empty views. ``label`` is 1
+    abnormal, 0 normal, None unknown.
     """
 
     key: str
     template_ids: list[int] = field(default_factory=list)
-    refs: list[LineRef] = field(default_factory=list)
-    timestamps: list[float | None] = field(default_factory=list)
-    params: list[tuple[str, ...]] = field(default_factory=list)
-    contents: list[str] | None = None
+    lines: list[ParsedLine] = field(default_factory=list)
     label: int | None = None
 
     def __len__(self) -> int:
         return len(self.template_ids)
 
     @property
+    def refs(self) -> list[LineRef]:
+        """Where each line came from, for pointing a verdict at its lines."""
+        return [_new_ref(LineRef, (p.record.source, p.record.line_no)) for p in self.lines]
+
+    @property
+    def timestamps(self) -> list[float | None]:
+        return [p.record.timestamp for p in self.lines]
+
+    @property
+    def params(self) -> list[tuple[str, ...]]:
+        return [p.params for p in self.lines]
+
+    @property
+    def contents(self) -> list[str]:
+        """The raw message contents, in order (empty for a sequence built from ids alone)."""
+        return [p.record.content for p in self.lines]
+
+    @property
     def start(self) -> float | None:
         """Time of the first timestamped line (None if no line had a time)."""
-        return next((t for t in self.timestamps if t is not None), None)
+        return next((p.record.timestamp for p in self.lines if p.record.timestamp is not None), None)
 
     @property
     def end(self) -> float | None:
-        return next((t for t in reversed(self.timestamps) if t is not None), None)
+        return next((p.record.timestamp for p in reversed(self.lines) if p.record.timestamp is not None), None)
 
-    def append(self, line: ParsedLine, keep_content: bool = False) -> None:
+    def append(self, line: ParsedLine) -> None:
         """Add one parsed line at the end."""
-        rec = line.record
         self.template_ids.append(line.template_id)
-        self.refs.append(LineRef(rec.source, rec.line_no))
-        self.timestamps.append(rec.timestamp)
-        self.params.append(line.params)
-        if keep_content:
-            if self.contents is None:
-                self.contents = []
-            self.contents.append(rec.content)
+        self.lines.append(line)
+
+
+# LineRef(a, b) goes through a Python-level __new__; tuple.__new__ builds the same object in C.
+_new_ref = tuple.__new__

@@ -50,7 +50,7 @@ def test_hdfs_sample_split_is_chronological_by_first_line(hdfs_sample: LabelledD
 
 
 def test_bgl_2k_alerts_windows_and_clean_contents(shared_data: Path) -> None:
-    ds = load_dataset("bgl-2k", shared_data, keep_content=True)
+    ds = load_dataset("bgl-2k", shared_data)
     assert ds.stats.abnormal_lines == 143 and ds.stats.lines == 2000
     assert len(ds) == 100 and ds.anomalous == 28
     assert [len(p) for p in ds.splits.parts().values()] == [20, 10, 70]
@@ -157,7 +157,7 @@ def test_user_windows_with_line_labels(tmp_path: Path, labels: str) -> None:
     labels: {labels}
 """
     spec = parse_dataset_specs("version: 1\ndatasets:\n" + body, "test")["app-windows"]
-    ds = load_dataset(spec, tmp_path, keep_content=True, split=SplitConfig(train=0.5, validation=0.0, test=0.5))
+    ds = load_dataset(spec, tmp_path, split=SplitConfig(train=0.5, validation=0.0, test=0.5))
     contents = [c for s in ds for c in s.contents or []]
     if fmt == "raw":
         assert ds.stats.abnormal_lines == 6 and all(c.startswith("event") for c in contents)

@@ -20,7 +20,8 @@ from logsieve.sessions import FixedWindowConfig, SlidingWindowConfig, make_group
 
 
 def seq(key: str, start: float | None, label: int | None = 0, n: int = 1) -> Sequence:
-    return Sequence(key, [1] * n, [], [start] * n, [()] * n, None, label)
+    lines = [ParsedLine(LogRecord("a.log", i + 1, "m", {}, start), 1, "m") for i in range(n)]
+    return Sequence(key, [1] * n, lines, label)
 
 
 def parsed(n: int, times: list[float | None] | None = None, source: str = "a.log") -> list[ParsedLine]:

@@ -17,7 +17,7 @@ def test_lines_join_the_session_of_their_block_id() -> None:
     assert [r.line_no for r in seqs[0].refs] == [1, 4]
     assert [r.line_no for r in seqs[1].refs] == [2, 5]
     assert g.stats.skipped == 1 and g.stats.grouped == 4 and g.stats.lines == 5
-    assert seqs[0].contents is None  # contents only when asked
+    assert seqs[0].contents == ["open blk_1", "write blk_1"]  # views of the parsed lines
 
 
 def test_a_line_with_several_ids_joins_each_once() -> None:
@@ -79,8 +79,8 @@ def test_full_session_leaves_no_empty_sequence_behind() -> None:
     assert [len(s) for s in seqs] == [2, 2]
 
 
-def test_keep_content_and_flush_order() -> None:
-    grouper = IdSessionGrouper(SessionConfig(keep_content=True))
+def test_contents_and_flush_order() -> None:
+    grouper = IdSessionGrouper(SessionConfig())
     seqs = list(grouper.group(lines(["b blk_2", "a blk_1", "c blk_2"])))
     assert keys(seqs) == ["blk_2", "blk_1"]  # order of first line
     assert seqs[0].contents == ["b blk_2", "c blk_2"]

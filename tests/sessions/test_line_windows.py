@@ -40,8 +40,8 @@ def test_windows_are_per_source_unless_configured_otherwise() -> None:
     assert keys(seqs) == ["*#w0", "*#w1"]
 
 
-def test_keep_content() -> None:
-    seqs = list(FixedWindowGrouper(FixedWindowConfig(size=2, keep_content=True)).group(lines(["p", "q"])))
+def test_sequences_carry_their_contents() -> None:
+    seqs = list(FixedWindowGrouper(FixedWindowConfig(size=2)).group(lines(["p", "q"])))
     assert seqs[0].contents == ["p", "q"]
 
 

@@ -319,15 +319,12 @@ def load_dataset(
     data_dir: Path | None = None,
     *,
     split: SplitConfig | None = None,
-    keep_content: bool = False,
     extra_specs: Iterable[str | Path] = (),
 ) -> LabelledDataset:
     """Read, parse, group, label and split one data set (a name or a :class:`DatasetSpec`)."""
     spec = dataset if isinstance(dataset, DatasetSpec) else get_dataset_spec(dataset, extra_specs)
     root = resolve_data_dir(data_dir)
     paths = check_files(spec, root)
-    if keep_content:
-        spec = spec.model_copy(update={"grouping": spec.grouping.model_copy(update={"keep_content": True})})
     started = time.perf_counter()
     labeller = _labeller(spec, root)
     summary, parser = ParseSummary(), DrainParser(spec.parser)

@@ -71,21 +71,21 @@ class OpenSequence:
     keeps every line in some sequence.
     """
 
-    __slots__ = ("base", "part", "seq", "keep_content", "opened_at")
+    __slots__ = ("base", "part", "seq", "opened_at")
 
-    def __init__(self, base: str, keep_content: bool) -> None:
+    def __init__(self, base: str) -> None:
         self.base = base
         self.part = 1
         self.seq = Sequence(base)
-        self.keep_content = keep_content
         self.opened_at = 0  # input position of the open part's first line: the flush order
 
     def add(self, line: ParsedLine, max_lines: int, position: int) -> Sequence | None:
         """Append ``line``; return the sequence if it just reached ``max_lines`` (a new part opens)."""
-        if not self.seq.template_ids:
+        seq = self.seq
+        if not seq.template_ids:
             self.opened_at = position
-        self.seq.append(line, self.keep_content)
-        if len(self.seq) < max_lines:
+        seq.append(line)
+        if len(seq.template_ids) < max_lines:
             return None
         full = self.seq
         self.part += 1

@@ -28,15 +28,13 @@ MAX_WINDOWS_PER_LINE = 10_000
 
 
 class GrouperConfig(BaseModel):
-    """What every grouper shares: whether sequences keep the raw message contents.
+    """What every grouper shares (only strictness for now: unknown keys are errors).
 
-    Contents are off by default: counting models need template ids only, and contents are most
-    of a sequence's memory. Prompts for the LLM need them, so the LLM path turns this on.
+    Sequences hold references to their parsed lines, so contents are always at hand for prompts
+    at no extra copy; memory is bounded by each grouper's caps on open sequences and lines.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    keep_content: bool = False
 
     def describe(self) -> str:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError

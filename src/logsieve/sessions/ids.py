@@ -44,6 +44,8 @@ class IdSessionGrouper(Grouper):
         self._regex = re.compile(self.config.id_pattern)
         self._findall = self._regex.findall
         self._timeouts = self.config.idle_seconds is not None or self.config.idle_lines is not None
+        self._line_timeout = self.config.idle_lines is not None
+        self._max_lines = self.config.max_lines
         self._open: OrderedDict[str, _Session] = OrderedDict()
         self._clock: float | None = None
         self._line = 0
@@ -61,18 +63,34 @@ class IdSessionGrouper(Grouper):
         stats = self.stats
         stats.lines += 1
         self._line += 1
-        ts = line.record.timestamp
+        rec = line.record
+        ts = rec.timestamp
+        closed: list[Sequence] = []
         if ts is not None and (self._clock is None or ts > self._clock):
             self._tick(ts)
-        closed: list[Sequence] = []
-        if self._timeouts:
+            if self._timeouts:
+                self._expire(closed)
+        elif self._line_timeout:
+            # with only idle_seconds, nothing can go idle while the event clock stands still
             self._expire(closed)
-        ids = self.ids(line.record.content)
-        if not ids:
+        found = self._findall(rec.content)  # group 1 when the pattern has one, else the whole match
+        if not found:
             stats.skipped += 1
             return closed
         stats.grouped += 1
-        for sid in ids:
+        if len(found) == 1:
+            # fast path for the common case: one id whose session is open and not yet full
+            sid = found[0]
+            state = self._open.get(sid)
+            if state is not None and len(state.open.seq.template_ids) < self._max_lines - 1:
+                self._open.move_to_end(sid)
+                state.last_time = self._clock
+                state.last_line = self._line
+                state.open.seq.append(line)
+                return closed
+        else:
+            found = list(dict.fromkeys(found))
+        for sid in found:
             self._add(sid, line, closed)
         if len(self._open) > stats.peak_open:
             stats.peak_open = len(self._open)
@@ -95,15 +113,16 @@ class IdSessionGrouper(Grouper):
         self._clock = timestamp
 
     def _add(self, sid: str, line: ParsedLine, closed: list[Sequence]) -> None:
-        state = self._open.get(sid)
+        sessions = self._open
+        state = sessions.get(sid)
         if state is None:
             self._make_room(closed)
-            state = self._open[sid] = _Session(OpenSequence(sid, self.config.keep_content))
+            state = sessions[sid] = _Session(OpenSequence(sid))
         else:
-            self._open.move_to_end(sid)
+            sessions.move_to_end(sid)
         state.last_time = self._clock
         state.last_line = self._line
-        full = state.open.add(line, self.config.max_lines, self._line)
+        full = state.open.add(line, self._max_lines, self._line)
         if full is not None:
             self.stats.split += 1
             self._emit(closed, full)

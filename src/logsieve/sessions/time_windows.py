@@ -109,7 +109,7 @@ class TimeWindowGrouper(Grouper):
     def _add(self, stream: _Stream, name: str, k: int, line: ParsedLine, closed: list[Sequence]) -> None:
         window = stream.open.get(k)
         if window is None:
-            window = stream.open[k] = OpenSequence(window_key(name, k), self.config.keep_content)
+            window = stream.open[k] = OpenSequence(window_key(name, k))
         full = window.add(line, self.config.max_lines, self._position)
         if full is not None:
             self.stats.split += 1

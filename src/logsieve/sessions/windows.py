@@ -65,9 +65,8 @@ class SlidingWindowGrouper(Grouper):
             stream = self._streams[name] = _Stream()
         if stream.seen % self._step == 0:
             stream.open.append(Sequence(window_key(name, stream.seen // self._step)))
-        keep = self.config.keep_content
         for seq in stream.open:
-            seq.append(line, keep)
+            seq.append(line)
         stream.seen += 1
         self._note_open()
         closed: list[Sequence] = []
