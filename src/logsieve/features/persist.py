@@ -8,10 +8,10 @@ checks the format marker and version and says what to do when they differ.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from logsieve.persist import write_json_atomic
 
 
 class FeatureStateError(ValueError):
@@ -20,18 +20,7 @@ class FeatureStateError(ValueError):
 
 def write_state(path: str | Path, fmt: str, version: int, payload: dict[str, Any]) -> Path:
     """Write ``payload`` under a format marker (temp file + rename: never half-written)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"format": fmt, "version": version, **payload}
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, separators=(",", ":"))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_json_atomic(Path(path), {"format": fmt, "version": version, **payload})
 
 
 def read_state(path: str | Path, fmt: str, version: int) -> dict[str, Any]:

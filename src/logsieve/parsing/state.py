@@ -9,10 +9,10 @@ half-read into a parser that would silently hand out different ids.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from logsieve.persist import write_json_atomic
 
 if TYPE_CHECKING:
     from logsieve.parsing.drain import DrainParser
@@ -33,8 +33,6 @@ def state_file(path: Path) -> Path:
 
 def save_state(parser: "DrainParser", path: Path) -> Path:
     """Write atomically (temp file + rename) so a crash never leaves a half-written state."""
-    target = state_file(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "format": STATE_FORMAT,
         "version": STATE_VERSION,
@@ -42,15 +40,7 @@ def save_state(parser: "DrainParser", path: Path) -> Path:
         "config": parser.config.model_dump(mode="json"),
         "state": parser._export(),
     }
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".drain_state.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(doc, fh, separators=(",", ":"))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_json_atomic(state_file(path), doc)
 
 
 def load_state(path: Path) -> "DrainParser":
