@@ -25,3 +25,26 @@ def write_json_atomic(target: Path, doc: dict[str, Any]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def read_json_checked(
+    target: Path, fmt: str, version: int, *, what: str, error: type[Exception], advice: str,
+) -> dict[str, Any]:
+    """Read a file written by :func:`write_json_atomic` and check its format marker and version.
+
+    ``what`` names the state in messages ("a logsieve parser state"), ``error`` is the caller's
+    exception type, ``advice`` says what to do about a version mismatch. The caller checks that
+    the file exists, because each kind of state says differently how to create one.
+    """
+    try:
+        doc = json.loads(target.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{target} is not {what} ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise error(f"{target} is not {what} (format marker missing or different)")
+    if doc.get("version") != version:
+        raise error(
+            f"{target} was written as {what} version {doc.get('version')}, this logsieve reads "
+            f"version {version}; {advice}"
+        )
+    return doc

@@ -7,11 +7,10 @@ checks the format marker and version and says what to do when they differ.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from logsieve.persist import write_json_atomic
+from logsieve.persist import read_json_checked, write_json_atomic
 
 
 class FeatureStateError(ValueError):
@@ -28,15 +27,5 @@ def read_state(path: str | Path, fmt: str, version: int) -> dict[str, Any]:
     target = Path(path)
     if not target.exists():
         raise FeatureStateError(f"no saved {fmt} at {target}")
-    try:
-        doc = json.loads(target.read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FeatureStateError(f"{target} is not a saved {fmt} ({exc})") from exc
-    if not isinstance(doc, dict) or doc.get("format") != fmt:
-        raise FeatureStateError(f"{target} is not a saved {fmt} (format marker missing or different)")
-    if doc.get("version") != version:
-        raise FeatureStateError(
-            f"{target} was saved as {fmt} version {doc.get('version')}, this logsieve reads "
-            f"version {version}; fit the feature again and save it anew"
-        )
-    return doc
+    return read_json_checked(target, fmt, version, what=f"a saved {fmt}", error=FeatureStateError,
+                             advice="fit the feature again and save it anew")

@@ -31,7 +31,6 @@ uncached lines go through the tagger in batches of ``infer_batch``.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -48,7 +47,7 @@ from logsieve.parsing.masking import PARAM, Masker, MaskingConfig
 from logsieve.parsing.stamp_labels import is_masked_value
 from logsieve.parsing.stamp_store import NewTemplateCallback, Spans, TemplateStore
 from logsieve.parsing.state import StateVersionError
-from logsieve.persist import write_json_atomic
+from logsieve.persist import read_json_checked, write_json_atomic
 
 if TYPE_CHECKING:
     from logsieve.features.glove import GloVe
@@ -463,15 +462,7 @@ def _read_meta(path: Path) -> dict[str, Any]:
     """Read and check ``stamp.json``, refusing another format or version with advice."""
     if not path.exists():
         raise FileNotFoundError(f"no LogStamp parser at {path.parent} (missing {path.name})")
-    try:
-        doc = json.loads(path.read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StampVersionError(f"{path} is not a LogStamp parser state ({exc})") from exc
-    if not isinstance(doc, dict) or doc.get("format") != STAMP_FORMAT:
-        raise StampVersionError(f"{path} is not a LogStamp parser state (missing format marker)")
-    if doc.get("version") != STAMP_VERSION:
-        raise StampVersionError(
-            f"{path} was written with LogStamp state version {doc.get('version')}, this logsieve "
-            f"reads version {STAMP_VERSION}; train a new parser (fit) and save it again"
-        )
-    return doc
+    return read_json_checked(
+        path, STAMP_FORMAT, STAMP_VERSION, what="a LogStamp parser state", error=StampVersionError,
+        advice="train a new parser (fit) and save it again",
+    )

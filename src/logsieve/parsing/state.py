@@ -8,11 +8,10 @@ half-read into a parser that would silently hand out different ids.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from logsieve.persist import write_json_atomic
+from logsieve.persist import read_json_checked, write_json_atomic
 
 if TYPE_CHECKING:
     from logsieve.parsing.drain import DrainParser
@@ -49,18 +48,10 @@ def load_state(path: Path) -> "DrainParser":
     target = state_file(path)
     if not target.exists():
         raise FileNotFoundError(f"no parser state at {target}; run `logsieve parse --state {path}` to create one")
-    try:
-        doc = json.loads(target.read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StateVersionError(f"{target} is not a logsieve parser state ({exc})") from exc
-    if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
-        raise StateVersionError(f"{target} is not a logsieve parser state (missing format marker)")
-    version = doc.get("version")
-    if version != STATE_VERSION:
-        raise StateVersionError(
-            f"{target} was written with parser state version {version}, this logsieve reads "
-            f"version {STATE_VERSION}; re-create it by parsing the logs again into a new --state directory"
-        )
+    doc = read_json_checked(
+        target, STATE_FORMAT, STATE_VERSION, what="a logsieve parser state", error=StateVersionError,
+        advice="re-create it by parsing the logs again into a new --state directory",
+    )
     parser = DrainParser(DrainConfig.model_validate(doc["config"]))
     parser._import(doc["state"])
     return parser
