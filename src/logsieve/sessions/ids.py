@@ -60,11 +60,13 @@ class IdSessionGrouper(Grouper):
         return found if len(found) < 2 else list(dict.fromkeys(found))
 
     def push(self, line: ParsedLine) -> list[Sequence]:
+        # The hot path, so it reads tuple slots by index (line[0] is the record, record[2] its
+        # content, record[4] its timestamp) and touches as few attributes as it can.
+        rec = line[0]
+        ts = rec[4]
         stats = self.stats
         stats.lines += 1
         self._line += 1
-        rec = line.record
-        ts = rec.timestamp
         closed: list[Sequence] = []
         if ts is not None and (self._clock is None or ts > self._clock):
             self._tick(ts)
@@ -73,7 +75,7 @@ class IdSessionGrouper(Grouper):
         elif self._line_timeout:
             # with only idle_seconds, nothing can go idle while the event clock stands still
             self._expire(closed)
-        found = self._findall(rec.content)  # group 1 when the pattern has one, else the whole match
+        found = self._findall(rec[2])  # group 1 when the pattern has one, else the whole match
         if not found:
             stats.skipped += 1
             return closed
@@ -82,12 +84,14 @@ class IdSessionGrouper(Grouper):
             # fast path for the common case: one id whose session is open and not yet full
             sid = found[0]
             state = self._open.get(sid)
-            if state is not None and len(state.open.seq.template_ids) < self._max_lines - 1:
-                self._open.move_to_end(sid)
-                state.last_time = self._clock
-                state.last_line = self._line
-                state.open.seq.append(line)
-                return closed
+            if state is not None:
+                seq = state.open.seq
+                if len(seq.template_ids) < self._max_lines - 1:
+                    self._open.move_to_end(sid)
+                    state.last_time = self._clock
+                    state.last_line = self._line
+                    seq.append(line)
+                    return closed
         else:
             found = list(dict.fromkeys(found))
         for sid in found:
