@@ -112,3 +112,32 @@ def test_help_teaches():
     out = run("parse", "--help").stdout.decode()
     assert "Example:" in out and "--state" in out and "quarantine" in out
     assert "HDFS" in run("formats").stdout.decode()
+
+
+def test_parse_with_the_learned_stamp_parser(tmp_path):
+    """--parser stamp trains on the head, saves tagger and templates, and resumes untrained."""
+    st = tmp_path / "stamp"
+    first = last_json(run("parse", str(DEMO), "--format", "HDFS", "--parser", "stamp", "--train-lines", "2000",
+                          "--state", str(st), "--json"))
+    assert first["parser"] == "stamp" and first["train_lines"] == 2000 and first["train_seconds"] > 0
+    assert first["parsed"] == 26145 and first["unmatched"] == 0
+    assert 10 <= first["templates"] <= 60
+    again = last_json(run("parse", str(DEMO), "--format", "HDFS", "--parser", "stamp", "--state", str(st), "--json"))
+    assert again["train_lines"] == 0 and again["new_templates"] == 0 and again["templates"] == first["templates"]
+    shown = last_json(run("templates", "--state", str(st), "--json"))
+    assert len(shown["templates"]) == first["templates"]
+    # a state directory belongs to one parser: the other one is refused with advice
+    wrong = run("parse", str(DEMO), "--format", "HDFS", "--state", str(st), check=False)
+    assert wrong.returncode != 0 and b"--parser stamp" in wrong.stderr
+
+
+def test_stamp_trains_on_a_tenth_of_the_files(tmp_path):
+    from logsieve.ingest import get_format
+    from logsieve.jobs.parse import STREAM_TRAIN_LINES, ParseJobConfig, train_head_lines
+
+    log = tmp_path / "a.log.gz"
+    with gzip.open(log, "wt") as fh:
+        fh.write("\n".join(f"line {i}" for i in range(1234)))  # no final newline: still 1234 lines
+    cfg = ParseJobConfig(sources=(str(log),), log_format=get_format("raw"), parser="stamp")
+    assert train_head_lines(cfg, 0.1) == 123
+    assert train_head_lines(ParseJobConfig(sources=("-",), log_format=get_format("raw")), 0.1) == STREAM_TRAIN_LINES

@@ -116,17 +116,22 @@ def parse(
     masking: Annotated[Optional[Path], typer.Option(help="YAML file of masking rules replacing the defaults.")] = None,
     formats_file: Annotated[list[Path], typer.Option("--formats-file", help="Extra YAML file of formats.")] = [],
     match_only: Annotated[bool, typer.Option("--match-only", help="Match against the saved templates; learn nothing.")] = False,
+    parser_kind: Annotated[str, typer.Option("--parser", help="drain (online from the first line) or stamp (learned LogStamp tagger: trains on the head of the input first, needs the ml extra).")] = "drain",
+    train_lines: Annotated[Optional[int], typer.Option(help="LogStamp: lines to train on. Default: the first 10% of the files (at most 100,000), or 5,000 from stdin.")] = None,
     quarantine: Annotated[Optional[Path], typer.Option(help="Write quarantined lines (JSONL) here. Default: next to --out.")] = None,
     top: Annotated[int, typer.Option(help="How many templates the summary table shows.")] = 15,
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
 ) -> None:
-    """Parse log lines into templates with the online Drain parser.
+    """Parse log lines into templates with the online Drain parser (or the learned LogStamp).
 
     Lines that do not match the format, cannot be decoded or are too long are quarantined with
     their reason and counted (lines = parsed + quarantined). With --state, template ids stay
-    stable across runs and new templates are reported as drift.
+    stable across runs and new templates are reported as drift; a LogStamp state also keeps the
+    trained tagger, so the next run skips training.
 
     Example: logsieve parse HDFS.log.gz --format HDFS --state .logsieve/hdfs --out parsed.csv
+
+    Example: logsieve parse HDFS.log.gz --format HDFS --parser stamp --state .logsieve/hdfs-stamp
     """
     from logsieve.ingest import get_format
     from logsieve.jobs.output import QuarantineWriter, write_parsed
@@ -141,6 +146,18 @@ def parse(
         _fail(str(exc).strip("'\""))
     if match_only and state is None:
         _fail("--match-only needs --state DIR with templates learned by an earlier run")
+    if parser_kind not in ("drain", "stamp"):
+        _fail(f"--parser must be drain or stamp, got {parser_kind!r}")
+    stamp_cfg = None
+    if parser_kind == "stamp":
+        from logsieve._optional import MissingExtraError
+
+        try:
+            from logsieve.parsing.stamp import StampConfig
+
+            stamp_cfg = StampConfig(masking=drain_cfg.masking)
+        except MissingExtraError as exc:
+            _fail(str(exc))
     if out_path is not None and out_path.suffix.lower() not in (".csv", ".parquet"):
         _fail(f"--out must end in .csv or .parquet, got {out_path.name!r}")
     q_path = quarantine or (out_path.with_suffix(".quarantine.jsonl") if out_path else None)
@@ -152,6 +169,9 @@ def parse(
         state=state,
         learn=not match_only,
         max_line_bytes=cfg.ingest.max_line_bytes,
+        parser=parser_kind,  # type: ignore[arg-type]
+        stamp=stamp_cfg,
+        train_lines=train_lines,
     )
     sink = (lambda lines: write_parsed(lines, out_path)) if out_path else None
     try:
@@ -159,7 +179,7 @@ def parse(
             summary, parser = run_parse(job, sink=sink, on_quarantine=qwriter, progress=hook)
     except StateVersionError as exc:
         _fail(str(exc))
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, ImportError) as exc:  # ImportError: MissingExtraError names the extra
         _fail(str(exc))
     finally:
         if qwriter is not None:
@@ -231,12 +251,18 @@ def templates(
     state: Annotated[Path, typer.Option(help="State directory written by `logsieve parse --state`.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Show the templates held in a saved parser state."""
+    """Show the templates held in a saved parser state (Drain or LogStamp)."""
     from logsieve.parsing import DrainParser, StateVersionError
+    from logsieve.parsing.stamp import STAMP_META
 
     try:
-        parser = DrainParser.load(state)
-    except (FileNotFoundError, StateVersionError) as exc:
+        if (state / STAMP_META).exists():
+            from logsieve.parsing.stamp import StampParser
+
+            parser = StampParser.load(state)
+        else:
+            parser = DrainParser.load(state)
+    except (FileNotFoundError, StateVersionError, ImportError) as exc:
         _fail(str(exc))
     items = sorted(parser.templates, key=lambda t: t.id)
     if json_out:

@@ -1,7 +1,13 @@
-"""The parse job: ingest -> Drain -> parsed lines, a summary, optional saved state and output.
+"""The parse job: ingest -> a parser -> parsed lines, a summary, optional saved state and output.
 
 Used by ``logsieve parse`` and by the Python API. Lines that cannot become records are counted
 and handed to the quarantine sink with their reason, never dropped.
+
+Two parsers: Drain (the default, online from the first line) and LogStamp (``parser="stamp"``),
+which must learn its tagger first. Without a trained state, LogStamp trains on the head of the
+input, the first ``train_fraction`` (10%) of the files' lines, or ``train_lines`` when given or
+when the input is a stream whose length is unknown, and then parses every line online, the
+head included.
 """
 
 from __future__ import annotations
@@ -11,12 +17,25 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from itertools import chain, islice
+from typing import TYPE_CHECKING, Literal, Union
+
 from logsieve.ingest import IngestStats, LogFormat, read_records
-from logsieve.parsing import DrainConfig, DrainParser
+from logsieve.ingest.sources import count_lines
+from logsieve.parsing import DrainConfig, DrainParser, ParseResult
 from logsieve.parsing.state import state_file
-from logsieve.records import ParsedLine, QuarantineRecord
+from logsieve.records import LogRecord, ParsedLine, QuarantineRecord
+
+if TYPE_CHECKING:
+    from logsieve.parsing.stamp import StampConfig, StampParser
 
 ProgressHook = Callable[[int], None]
+ParserKind = Literal["drain", "stamp"]
+Parser = Union[DrainParser, "StampParser"]
+STREAM_TRAIN_LINES = 5000
+"""LogStamp's training head when the input's length is unknown (stdin)."""
+MAX_TRAIN_LINES = 100_000
+"""Cap on the 10% head of a large input: training cost grows with distinct lines, not lines."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +48,9 @@ class ParseJobConfig:
     state: Path | None = None
     learn: bool = True
     max_line_bytes: int = 1_000_000
+    parser: ParserKind = "drain"
+    stamp: "StampConfig | None" = None
+    train_lines: int | None = None
 
 
 @dataclass
@@ -44,6 +66,9 @@ class ParseSummary:
     seconds: float = 0.0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     state_path: str | None = None
+    parser: str = "drain"
+    train_lines: int = 0
+    train_seconds: float = 0.0
 
     @property
     def lines_per_s(self) -> float:
@@ -61,30 +86,71 @@ class ParseSummary:
             "lines_per_s": round(self.lines_per_s, 1),
             "quarantine_reasons": dict(self.quarantine_reasons),
             "state": self.state_path,
-        }
+            "parser": self.parser,
+        } | ({"train_lines": self.train_lines, "train_seconds": round(self.train_seconds, 3)}
+             if self.parser == "stamp" else {})
 
 
-def open_parser(config: ParseJobConfig) -> DrainParser:
+def open_parser(config: ParseJobConfig) -> Parser:
     """Resume from saved state when there is one, so template ids stay stable across runs."""
-    if config.state is not None and state_file(config.state).exists():
-        return DrainParser.load(config.state)
-    return DrainParser(config.drain)
+    from logsieve.parsing.stamp import STAMP_META
+
+    state = config.state
+    has_drain = state is not None and state_file(state).exists()
+    has_stamp = state is not None and (state / STAMP_META).exists()
+    if config.parser == "stamp":
+        from logsieve.parsing.stamp import StampParser
+
+        if has_drain and not has_stamp:
+            raise RuntimeError(f"{state} holds a Drain parser state; use --parser drain with it, "
+                               "or give --parser stamp a new --state directory")
+        return StampParser.load(state) if has_stamp else StampParser(config.stamp)  # type: ignore[arg-type]
+    if has_stamp and not has_drain:
+        raise RuntimeError(f"{state} holds a LogStamp parser state; use --parser stamp with it, "
+                           "or give Drain a new --state directory")
+    return DrainParser.load(state) if has_drain else DrainParser(config.drain)  # type: ignore[arg-type]
 
 
 def parse_stream(
     config: ParseJobConfig,
-    parser: DrainParser,
+    parser: Parser,
     summary: ParseSummary,
     on_quarantine: Callable[[QuarantineRecord], None] | None = None,
     progress: ProgressHook | None = None,
 ) -> Iterator[ParsedLine]:
     """Yield parsed lines; quarantined lines go to ``on_quarantine`` and are counted."""
     stats = IngestStats()
-    parse = parser.learn if config.learn else parser.match
-    every = 5000
     records = read_records(
         list(config.sources), config.log_format, max_line_bytes=config.max_line_bytes, stats=stats
     )
+    if isinstance(parser, DrainParser):
+        results = _drain_results(parser, records, config.learn, on_quarantine, progress)
+    else:
+        results = _stamp_results(parser, config, summary, _records_only(records, on_quarantine, progress))
+    for record, result in results:
+        if result.template_id is None:
+            summary.unmatched += 1
+            yield ParsedLine(record, -1, "", ())
+            continue
+        if result.change == "new":
+            summary.new_templates += 1
+        yield ParsedLine(record, result.template_id, result.template or "", result.params, result.change == "new")
+    summary.lines = stats.lines_read
+    summary.parsed = stats.records
+    summary.quarantined = stats.quarantined
+    summary.quarantine_reasons = {str(getattr(k, "value", k)): v for k, v in stats.by_reason.items()}
+
+
+def _drain_results(
+    parser: DrainParser,
+    records: Iterable[LogRecord | QuarantineRecord],
+    learn: bool,
+    on_quarantine: Callable[[QuarantineRecord], None] | None,
+    progress: ProgressHook | None,
+) -> Iterator[tuple[LogRecord, ParseResult]]:
+    """Drain, line by line: the hot loop of the default parser, kept flat."""
+    parse = parser.learn if learn else parser.match
+    every = 5000
     for n, item in enumerate(records, 1):
         if progress is not None and n % every == 0:
             progress(n)
@@ -92,18 +158,51 @@ def parse_stream(
             if on_quarantine is not None:
                 on_quarantine(item)
             continue
-        result = parse(item.content)
-        if result.template_id is None:
-            summary.unmatched += 1
-            yield ParsedLine(item, -1, "", ())
+        yield item, parse(item.content)
+
+
+def _records_only(
+    records: Iterable[LogRecord | QuarantineRecord],
+    on_quarantine: Callable[[QuarantineRecord], None] | None,
+    progress: ProgressHook | None,
+) -> Iterator[LogRecord]:
+    for n, item in enumerate(records, 1):
+        if progress is not None and n % 5000 == 0:
+            progress(n)
+        if isinstance(item, QuarantineRecord):
+            if on_quarantine is not None:
+                on_quarantine(item)
             continue
-        if result.change == "new":
-            summary.new_templates += 1
-        yield ParsedLine(item, result.template_id, result.template or "", result.params, result.change == "new")
-    summary.lines = stats.lines_read
-    summary.parsed = stats.records
-    summary.quarantined = stats.quarantined
-    summary.quarantine_reasons = {str(getattr(k, "value", k)): v for k, v in stats.by_reason.items()}
+        yield item
+
+
+def _stamp_results(
+    parser: StampParser, config: ParseJobConfig, summary: ParseSummary, records: Iterator[LogRecord]
+) -> Iterator[tuple[LogRecord, ParseResult]]:
+    """LogStamp: train on the head first if the parser is untrained, then tag in batches."""
+    summary.parser = "stamp"
+    if not parser.trained:
+        if not config.learn:
+            raise RuntimeError("--match-only needs a trained LogStamp state (--state DIR from an earlier run)")
+        head = list(islice(records, train_head_lines(config, parser.config.train_fraction)))
+        if not head:
+            return
+        report = parser.fit([r.content for r in head])
+        summary.train_lines, summary.train_seconds = report.lines, report.seconds
+        records = chain(head, records)
+    size = parser.config.infer_batch
+    while chunk := list(islice(records, size)):
+        yield from zip(chunk, parser.learn_many([r.content for r in chunk], learn=config.learn))
+
+
+def train_head_lines(config: ParseJobConfig, fraction: float) -> int:
+    """How many lines LogStamp trains on: see the module docstring."""
+    if config.train_lines is not None:
+        return max(1, config.train_lines)
+    total = count_lines(config.sources)
+    if total is None:
+        return STREAM_TRAIN_LINES
+    return max(1, min(MAX_TRAIN_LINES, round(total * fraction)))
 
 
 def run_parse(
@@ -111,9 +210,9 @@ def run_parse(
     sink: Callable[[Iterable[ParsedLine]], None] | None = None,
     on_quarantine: Callable[[QuarantineRecord], None] | None = None,
     progress: ProgressHook | None = None,
-) -> tuple[ParseSummary, DrainParser]:
+) -> tuple[ParseSummary, Parser]:
     """Run the whole job; ``sink`` consumes the parsed lines (e.g. a CSV writer)."""
-    summary = ParseSummary()
+    summary = ParseSummary(parser=config.parser)
     parser = open_parser(config)
     start = time.perf_counter()
     stream = parse_stream(config, parser, summary, on_quarantine, progress)
@@ -124,6 +223,6 @@ def run_parse(
         sink(stream)
     summary.seconds = time.perf_counter() - start
     summary.templates = len(parser)
-    if config.state is not None:
+    if config.state is not None and getattr(parser, "trained", True):  # LogStamp with no input has nothing to save
         summary.state_path = str(parser.save(config.state))
     return summary, parser
