@@ -294,6 +294,8 @@ class LabelledDataset:
     data_dir: Path
     splits: Splits
     stats: LoadStats
+    templates: dict[int, str] = field(default_factory=dict)
+    """Template id -> text at the end of the stream (what the text features embed)."""
 
     @property
     def sequences(self) -> list[Sequence]:
@@ -338,7 +340,7 @@ def load_dataset(
     stats.parse = summary
     stats.grouping = GroupStats.combine(g.stats for g in groupers)
     stats.seconds = time.perf_counter() - started
-    return LabelledDataset(spec, root, splits, stats)
+    return LabelledDataset(spec, root, splits, stats, {t.id: t.text for t in parser.templates})
 
 
 def iter_dataset(dataset: str | DatasetSpec, data_dir: Path | None = None, **options: Any) -> Iterator[Sequence]:
