@@ -32,7 +32,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-evaluate_app = typer.Typer(help="Measure logsieve on labelled data (parsing accuracy now).", no_args_is_help=True)
+evaluate_app = typer.Typer(help="Measure logsieve on labelled data: parsing accuracy, detection F1.", no_args_is_help=True)
 app.add_typer(evaluate_app, name="evaluate")
 
 err = Console(stderr=True)
@@ -410,6 +410,10 @@ def _stamp_factory(masking: MaskingConfig) -> StampFactory:
 
 def main() -> None:
     app()
+
+
+# Commands defined in other modules register themselves on `app` when imported.
+import logsieve.cli_models  # noqa: E402, F401
 
 
 if __name__ == "__main__":

@@ -1,0 +1,151 @@
+"""Detection evaluation: chronological splits, choices on validation, one pass over test.
+
+``run_detection`` loads the data set(s) through the real pipeline (read -> Drain -> sessions or
+windows, see :mod:`logsieve.evaluate.datasets`), fits a detector on the train split with the
+validation split choosing its threshold (and epochs), then scores the test split once. Nothing
+about the test split reaches ``fit``.
+
+Several systems: ``fit_on`` names the data sets whose train and validation splits are
+combined for fitting (their template ids are moved apart so they do not collide); the test
+split is always the one of ``dataset``. ``fit_on=["bgl-2k"]`` with ``dataset="hdfs-sample"`` is
+a transfer run (fit on one system, score another); only detectors that read template *texts*
+can do that, since count vectors mean nothing across systems.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence as Seq
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from logsieve.detectors import make_detector
+from logsieve.detectors.base import Detector, FitReport, SequenceBatch, prf
+from logsieve.evaluate.datasets import LabelledDataset, load_dataset
+from logsieve.evaluate.splits import SplitConfig
+
+
+@dataclass
+class DetectionRun:
+    """One detector on one test split: the figures the issue's JSON contract names, and more."""
+
+    dataset: str
+    detector: str
+    fit_on: list[str]
+    precision: float
+    recall: float
+    f1: float
+    train_sequences: int
+    validation_sequences: int
+    test_sequences: int
+    test_anomalies: int
+    train_seconds: float
+    score_seconds: float
+    report: FitReport
+    splits: dict[str, Any] = field(default_factory=dict)
+    model_dir: str | None = None
+
+    @property
+    def score_sequences_per_s(self) -> float:
+        return self.test_sequences / self.score_seconds if self.score_seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset, "detector": self.detector, "fit_on": self.fit_on,
+            "precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4),
+            "train_sequences": self.train_sequences, "validation_sequences": self.validation_sequences,
+            "test_sequences": self.test_sequences, "test_anomalies": self.test_anomalies,
+            "train_seconds": round(self.train_seconds, 3), "score_seconds": round(self.score_seconds, 4),
+            "score_sequences_per_s": round(self.score_sequences_per_s, 1),
+            "threshold": self.report.threshold, "epochs": self.report.epochs,
+            "validation_f1": None if self.report.validation_f1 is None else round(self.report.validation_f1, 4),
+            "splits": self.splits, "model_dir": self.model_dir,
+        }
+
+
+def split_batches(ds: LabelledDataset) -> tuple[SequenceBatch, SequenceBatch, SequenceBatch]:
+    """Train, validation and test of a loaded data set as detector batches."""
+    s = ds.splits
+    return (SequenceBatch(s.train, ds.templates), SequenceBatch(s.validation, ds.templates),
+            SequenceBatch(s.test, ds.templates))
+
+
+def evaluate_detector(
+    detector: Detector, train: SequenceBatch, validation: SequenceBatch, test: SequenceBatch, *,
+    fitted: bool = False,
+) -> tuple[FitReport, dict[str, float], float]:
+    """Fit (unless ``fitted``), then score ``test`` in one pass: report, P/R/F1, score seconds."""
+    report = FitReport(len(train), len(validation)) if fitted else detector.fit(train, validation)
+    start = time.perf_counter()
+    scores = detector.score(test)
+    seconds = time.perf_counter() - start
+    return report, prf(scores.abnormal, test.labels), seconds
+
+
+def run_detection(
+    dataset: str,
+    detector: str,
+    config: Mapping[str, Any] | None = None,
+    *,
+    fit_on: Seq[str] | None = None,
+    data_dir: Path | None = None,
+    split: SplitConfig | None = None,
+    save_to: Path | None = None,
+    loaded: dict[str, LabelledDataset] | None = None,
+) -> DetectionRun:
+    """Load, fit on ``fit_on`` (default: ``dataset`` itself), test on ``dataset``'s test split.
+
+    ``loaded`` caches data sets between calls (a benchmark runs many detectors on one load).
+    ``save_to`` keeps the fitted detector there (``logsieve train`` uses it).
+    """
+    loaded = {} if loaded is None else loaded
+    names = list(fit_on or [dataset])
+
+    def get(name: str) -> LabelledDataset:
+        if name not in loaded:
+            loaded[name] = load_dataset(name, data_dir, split=split)
+        return loaded[name]
+
+    target = get(dataset)
+    train, validation, test = _fit_batches([get(n) for n in names], names, dataset, target)
+    det = make_detector(detector, config or {})
+    if names != [dataset] and not _reads_texts(det):
+        raise ValueError(f"{detector} reads template ids, which mean nothing across data sets; "
+                         "fit it on the test data set alone (text-based detectors: logmoe, mlad, autoencoder, knn)")
+    report, scores, seconds = evaluate_detector(det, train, validation, test)
+    if save_to is not None:
+        det.save(save_to)
+    return DetectionRun(
+        dataset=dataset, detector=detector, fit_on=names,
+        precision=scores["precision"], recall=scores["recall"], f1=scores["f1"],
+        train_sequences=len(train), validation_sequences=len(validation), test_sequences=len(test),
+        test_anomalies=int((test.labels == 1).sum()), train_seconds=report.seconds, score_seconds=seconds,
+        report=report, splits=target.splits.summary(), model_dir=None if save_to is None else str(save_to),
+    )
+
+
+def _fit_batches(
+    sets: list[LabelledDataset], names: list[str], dataset: str, target: LabelledDataset
+) -> tuple[SequenceBatch, SequenceBatch, SequenceBatch]:
+    """Train/validation (combined over ``sets``) and the test split of ``target``, in one id space."""
+    _, _, test = split_batches(target)
+    if len(sets) == 1:
+        train, validation, _ = split_batches(sets[0])
+        return train, validation, test
+    from logsieve.detectors.base import combine_batches
+
+    # The test data set goes first so its ids stay as they are and its test batch fits as is.
+    order = sorted(range(len(sets)), key=lambda i: names[i] != dataset)
+    parts = [split_batches(sets[i]) for i in order]
+    train = combine_batches([p[0] for p in parts])
+    validation = combine_batches([p[1] for p in parts])
+    if dataset in names:
+        test = SequenceBatch(test.sequences, train.templates)
+    return train, validation, test
+
+
+def _reads_texts(det: Detector) -> bool:
+    from logsieve.detectors.classic import CountDetector
+
+    return not isinstance(det, CountDetector)
