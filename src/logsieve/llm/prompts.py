@@ -1,0 +1,83 @@
+"""Prompts are versioned YAML files (``logsieve/llm/prompts/*.yaml``), not strings in code.
+
+A prompt has a ``system`` text (the instructions, identical on every call: the cacheable
+prefix), a ``user`` template and an ``example`` template for few-shot examples. Placeholders are
+``{sequence}``, ``{examples}``, ``{n_items}`` and ``{status}``; log text is inserted with
+``str.replace``, never ``str.format``, so braces inside logs cannot break or steer the template.
+A user may pass their own file by path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from logsieve.llm.base import ChatRequest
+from logsieve.llm.verdict import VERDICT_SCHEMA
+
+
+class PromptError(ValueError):
+    """A prompt file is missing, malformed or lacks a required part."""
+
+
+@dataclass(frozen=True)
+class Prompt:
+    name: str
+    version: int
+    system: str
+    user: str
+    example: str
+
+    @property
+    def id(self) -> str:
+        """``name@version``: stored with every verdict, so an answer says which prompt made it."""
+        return f"{self.name}@{self.version}"
+
+    def render_example(self, sequence: str, status: str) -> str:
+        return _fill(self.example, sequence=sequence, status=status)
+
+    def request(self, sequence: str, n_items: int, examples: list[str], max_tokens: int = 160) -> ChatRequest:
+        block = "".join(e if e.endswith("\n") else e + "\n" for e in examples)
+        user = _fill(self.user, examples=block, sequence=sequence, n_items=str(n_items))
+        return ChatRequest([{"role": "system", "content": self.system.strip()}, {"role": "user", "content": user}],
+                           VERDICT_SCHEMA, max_tokens)
+
+
+def _fill(template: str, **values: str) -> str:
+    # one pass over the template's own placeholders: values are never re-scanned
+    out, i = [], 0
+    while i < len(template):
+        if template[i] == "{":
+            end = template.find("}", i)
+            key = template[i + 1 : end] if end > 0 else ""
+            if key in values:
+                out.append(values[key])
+                i = end + 1
+                continue
+        out.append(template[i])
+        i += 1
+    return "".join(out)
+
+
+def load_prompt(name_or_path: str) -> Prompt:
+    """A packaged prompt by name (``cola``, ``collaborlog``) or a YAML file by path."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml"):
+        try:
+            text = path.read_text("utf-8")
+        except OSError as exc:
+            raise PromptError(f"cannot read prompt file {path}: {exc}") from exc
+    else:
+        try:
+            text = resources.files("logsieve.llm").joinpath("prompts", f"{name_or_path}.yaml").read_text("utf-8")
+        except FileNotFoundError:
+            raise PromptError(f"no packaged prompt {name_or_path!r}; packaged: cola, collaborlog; "
+                              "or give a .yaml file") from None
+    doc = yaml.safe_load(text)
+    missing = [k for k in ("name", "version", "system", "user", "example") if not isinstance(doc, dict) or k not in doc]
+    if missing:
+        raise PromptError(f"prompt {name_or_path}: missing {missing}")
+    return Prompt(str(doc["name"]), int(doc["version"]), str(doc["system"]), str(doc["user"]), str(doc["example"]))

@@ -1,0 +1,63 @@
+"""The verdict an LLM must answer with, as a JSON schema and as a validated record.
+
+The schema is what constrains generation (llama.cpp turns it into a grammar; an OpenAI-style
+server takes it as ``response_format``), and the same schema validates every answer before
+use, because a remote server may ignore the constraint. Free text has a length bound: a small
+model with an unbounded string can loop until it runs out of tokens.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+EXPLANATION_MAX = 300
+LINES_MAX = 10
+
+
+class VerdictError(ValueError):
+    """An LLM answer that is not a valid verdict (bad JSON, wrong fields, out-of-range lines)."""
+
+
+class Verdict(BaseModel):
+    """``status`` of the sequence, a short ``explanation``, and the indices of the lines that matter."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Literal["normal", "abnormal"]
+    explanation: str = Field(max_length=EXPLANATION_MAX)
+    lines: list[int] = Field(default_factory=list, max_length=LINES_MAX)
+
+    @property
+    def abnormal(self) -> bool:
+        return self.status == "abnormal"
+
+
+VERDICT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["normal", "abnormal"]},
+        "explanation": {"type": "string", "maxLength": EXPLANATION_MAX},
+        "lines": {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": LINES_MAX},
+    },
+    "required": ["status", "explanation", "lines"],
+    "additionalProperties": False,
+}
+
+
+def parse_verdict(text: str, n_lines: int | None = None) -> Verdict:
+    """Validate an answer; ``n_lines`` bounds the cited line indices (they index the prompt's lines)."""
+    try:
+        doc = json.loads(text)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise VerdictError(f"not JSON: {exc}") from exc
+    try:
+        verdict = Verdict.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise VerdictError(f"not a verdict: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    if n_lines is not None and any(not 0 <= i < n_lines for i in verdict.lines):
+        raise VerdictError(f"cites lines {verdict.lines} outside 0..{n_lines - 1}")
+    return verdict
