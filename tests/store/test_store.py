@@ -34,10 +34,10 @@ def test_reopening_applies_nothing_twice(tmp_path):
 def test_a_later_migration_is_applied_on_open(tmp_path):
     path = tmp_path / "s.db"
     Store(path).close()
-    extra = Migration("verdicts", ("CREATE TABLE verdicts (id INTEGER PRIMARY KEY, status TEXT)",))
+    extra = Migration("later", ("CREATE TABLE later_table (id INTEGER PRIMARY KEY, status TEXT)",))
     with Store(path, migrations=(*MIGRATIONS, extra)) as store:
         assert store.schema_version == SCHEMA_VERSION + 1
-        store.connection.execute("INSERT INTO verdicts (status) VALUES ('normal')")
+        store.connection.execute("INSERT INTO later_table (status) VALUES ('normal')")
 
 
 def test_a_failing_migration_leaves_the_file_at_its_old_version(tmp_path):

@@ -43,6 +43,61 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        name="knowledge, verdicts and pseudo-labels",
+        statements=(
+            # Earlier LLM verdicts by sequence content (CoLA's knowledge table): a hit skips the
+            # LLM. Bounded by the caller, least recently used evicted first.
+            """
+            CREATE TABLE knowledge (
+                key          TEXT    PRIMARY KEY,
+                status       TEXT    NOT NULL,
+                explanation  TEXT    NOT NULL,
+                lines        TEXT    NOT NULL,
+                prompt_id    TEXT    NOT NULL,
+                backend      TEXT    NOT NULL,
+                created_at   REAL    NOT NULL,
+                last_used_at REAL    NOT NULL,
+                hits         INTEGER NOT NULL DEFAULT 0
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX knowledge_lru ON knowledge (last_used_at)",
+            # One row per judged sequence; `identity` (sequence key + first line) makes writes
+            # idempotent, so a replay after a crash does not duplicate verdicts.
+            """
+            CREATE TABLE verdicts (
+                id          INTEGER PRIMARY KEY,
+                identity    TEXT    NOT NULL UNIQUE,
+                seq_key     TEXT    NOT NULL,
+                status      TEXT    NOT NULL,
+                source      TEXT    NOT NULL,
+                score       REAL,
+                confidence  REAL,
+                explanation TEXT    NOT NULL DEFAULT '',
+                refs        TEXT    NOT NULL,
+                template_ids TEXT   NOT NULL,
+                detector    TEXT    NOT NULL DEFAULT '',
+                prompt_id   TEXT    NOT NULL DEFAULT '',
+                backend     TEXT    NOT NULL DEFAULT '',
+                start_time  REAL,
+                end_time    REAL,
+                created_at  REAL    NOT NULL
+            )
+            """,
+            "CREATE INDEX verdicts_status_time ON verdicts (status, start_time)",
+            # LLM answers kept as training labels for adaptation (issue: learning while running).
+            """
+            CREATE TABLE pseudo_labels (
+                id           INTEGER PRIMARY KEY,
+                seq_key      TEXT    NOT NULL,
+                template_ids TEXT    NOT NULL,
+                label        INTEGER NOT NULL,
+                source       TEXT    NOT NULL,
+                created_at   REAL    NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

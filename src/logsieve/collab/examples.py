@@ -1,0 +1,55 @@
+"""Few-shot examples by retrieval: the already-labelled sequences nearest to the one judged.
+
+A small model judges far better with near neighbours in front of it than with fixed examples.
+Sequences are embedded by a caller-given function (the mean MiniLM template embedding in the
+product, anything in tests); retrieval is cosine similarity over the bank, which is small (the
+labelled train split, LLM answers added as they come, bounded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from logsieve._optional import require
+from logsieve.records import Sequence
+
+np = require("numpy", purpose="few-shot example retrieval")
+
+Embed = Callable[[list[Sequence], Mapping[int, str]], Any]
+
+
+class ExampleBank:
+    """Labelled sequences with their embeddings; ``nearest`` gives the k most similar."""
+
+    def __init__(self, embed: Embed, max_size: int = 5000) -> None:
+        self.embed = embed
+        self.max_size = max_size
+        self._seqs: list[tuple[Sequence, Mapping[int, str], str]] = []
+        self._vecs = np.zeros((0, 0), dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self._seqs)
+
+    def add(self, seqs: list[Sequence], templates: Mapping[int, str], statuses: list[str]) -> None:
+        if not seqs:
+            return
+        vecs = _unit(np.asarray(self.embed(seqs, templates), dtype=np.float32))
+        self._vecs = vecs if len(self._vecs) == 0 else np.vstack([self._vecs, vecs])
+        self._seqs.extend((s, templates, st) for s, st in zip(seqs, statuses))
+        if len(self._seqs) > self.max_size:  # keep the newest
+            self._seqs = self._seqs[-self.max_size:]
+            self._vecs = self._vecs[-self.max_size:]
+
+    def nearest(self, seq: Sequence, templates: Mapping[int, str], k: int) -> list[tuple[Sequence, Mapping[int, str], str]]:
+        if k <= 0 or not self._seqs:
+            return []
+        q = _unit(np.asarray(self.embed([seq], templates), dtype=np.float32))[0]
+        sims = self._vecs @ q
+        order = np.argsort(-sims, kind="stable")[:k]
+        return [self._seqs[i] for i in order[::-1]]  # most similar last: nearest the question
+
+
+def _unit(x: "np.ndarray") -> "np.ndarray":
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1, norms)

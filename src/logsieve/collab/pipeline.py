@@ -1,0 +1,181 @@
+"""Small model and LLM together: who judges which sequence.
+
+* :class:`ColaPipeline` (CoLA, Algorithm 1): the small detector gives status s and
+  normal-confidence c; a sequence with s abnormal or c < tau goes to the knowledge table, and on
+  a miss to the LLM, whose answer is stored for reuse (and as a pseudo-label).
+* :class:`CollaborLogPipeline`: the autoencoder coordinator sends unfamiliar sequences (high
+  reconstruction error: the logs evolved) to the LLM with the step-by-step prompt and nearest
+  earlier examples; familiar ones are decided by the KNN small model.
+* :class:`SmallOnlyPipeline` and :class:`LlmOnlyPipeline`: the two ends, for comparison.
+
+When the LLM fails (down, slow, malformed after retries) the small model's verdict stands,
+marked ``fallback`` with the reason: every sequence always gets a verdict.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from logsieve.collab.examples import ExampleBank
+from logsieve.collab.knowledge import KnowledgeTable
+from logsieve.collab.verdicts import SequenceVerdict, base_verdict
+from logsieve.detectors.base import Detector, SequenceBatch
+from logsieve.llm.expert import Expert
+from logsieve.records import Sequence
+
+
+class CollabConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tau: float = Field(default=0.9, ge=0.0, le=1.0)
+    """CoLA: a normal verdict with confidence below tau still goes to the LLM (chosen on validation)."""
+    examples: int = Field(default=3, ge=0)
+    """Nearest labelled examples put in each LLM prompt."""
+
+
+@dataclass
+class PipelineStats:
+    sequences: int = 0
+    anomalies: int = 0
+    llm_calls: int = 0
+    llm_failures: int = 0
+    cache_hits: int = 0
+    llm_seconds: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    by_source: Counter = field(default_factory=Counter)
+
+    def add(self, v: SequenceVerdict) -> None:
+        self.sequences += 1
+        self.anomalies += v.abnormal
+        self.by_source[v.source] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sequences": self.sequences, "anomalies": self.anomalies, "llm_calls": self.llm_calls,
+                "llm_failures": self.llm_failures, "cache_hits": self.cache_hits,
+                "llm_seconds": round(self.llm_seconds, 3), "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "by_source": dict(self.by_source)}
+
+
+class Pipeline:
+    """Shared part: stats, and asking the expert (through the knowledge table when there is one)."""
+
+    name = "pipeline"
+
+    def __init__(self, expert: Expert | None = None, knowledge: KnowledgeTable | None = None,
+                 examples: ExampleBank | None = None, config: CollabConfig | None = None) -> None:
+        self.expert = expert
+        self.knowledge = knowledge
+        self.examples = examples
+        self.config = config or CollabConfig()
+        self.stats = PipelineStats()
+
+    def judge(self, seqs: list[Sequence], templates: Mapping[int, str]) -> list[SequenceVerdict]:
+        verdicts = self._judge(seqs, templates)
+        for v in verdicts:
+            self.stats.add(v)
+        return verdicts
+
+    def _judge(self, seqs: list[Sequence], templates: Mapping[int, str]) -> list[SequenceVerdict]:
+        raise NotImplementedError
+
+    def _escalate(self, seq: Sequence, templates: Mapping[int, str], small: SequenceVerdict) -> SequenceVerdict:
+        """Knowledge table, then the LLM; on failure the small verdict stands, marked."""
+        if self.knowledge is not None:
+            known = self.knowledge.get(seq)
+            if known is not None:
+                self.stats.cache_hits += 1
+                return self._from_llm(seq, small, known.verdict, "cache", known.prompt_id, known.backend)
+        if self.expert is None:
+            small.source, small.note = "fallback", "no LLM configured"
+            return small
+        shots = self.examples.nearest(seq, templates, self.config.examples) if self.examples else []
+        answer = self.expert.judge(seq, templates, shots)
+        self.stats.llm_calls += 1
+        self.stats.llm_seconds += answer.seconds
+        self.stats.prompt_tokens += answer.prompt_tokens
+        self.stats.completion_tokens += answer.completion_tokens
+        if answer.verdict is None:
+            self.stats.llm_failures += 1
+            small.source, small.note = "fallback", f"LLM gave no verdict ({answer.error})"
+            small.llm_seconds = answer.seconds
+            return small
+        if self.knowledge is not None:
+            self.knowledge.put(seq, answer.verdict, answer.prompt_id, answer.backend)
+        v = self._from_llm(seq, small, answer.verdict, "llm", answer.prompt_id, answer.backend)
+        v.refs, v.llm_seconds = answer.refs, answer.seconds
+        v.tokens = answer.prompt_tokens + answer.completion_tokens
+        return v
+
+    @staticmethod
+    def _from_llm(seq, small, verdict, source, prompt_id, backend) -> SequenceVerdict:
+        from logsieve.llm.compress import compress  # refs of cached answers: same item mapping
+
+        v = base_verdict(seq, verdict.status, source, score=small.score, confidence=small.confidence,
+                         explanation=verdict.explanation, prompt_id=prompt_id, backend=backend,
+                         detector=small.detector)
+        if source == "cache":
+            v.refs = compress(seq, {}, 30).refs(seq, verdict.lines)
+        return v
+
+
+def _small_verdicts(detector: Detector, seqs: list[Sequence], templates: Mapping[int, str]) -> list[SequenceVerdict]:
+    scores = detector.score(SequenceBatch(seqs, templates))
+    return [base_verdict(seq, "abnormal" if scores.abnormal[i] else "normal", "small",
+                         score=float(scores.score[i]), confidence=float(scores.confidence[i]), detector=detector.name)
+            for i, seq in enumerate(seqs)]
+
+
+class ColaPipeline(Pipeline):
+    name = "cola"
+
+    def __init__(self, detector: Detector, expert: Expert | None = None, knowledge: KnowledgeTable | None = None,
+                 examples: ExampleBank | None = None, config: CollabConfig | None = None) -> None:
+        super().__init__(expert, knowledge, examples, config)
+        self.detector = detector
+
+    def _judge(self, seqs, templates):
+        out = []
+        for seq, small in zip(seqs, _small_verdicts(self.detector, seqs, templates)):
+            unsure = small.abnormal or (small.confidence is not None and small.confidence < self.config.tau)
+            out.append(self._escalate(seq, templates, small) if unsure else small)
+        return out
+
+
+class CollaborLogPipeline(Pipeline):
+    name = "collaborlog"
+
+    def __init__(self, coordinator: Detector, small: Detector, expert: Expert | None = None,
+                 knowledge: KnowledgeTable | None = None, examples: ExampleBank | None = None,
+                 config: CollabConfig | None = None) -> None:
+        super().__init__(expert, knowledge, examples, config)
+        self.coordinator = coordinator
+        self.small = small
+
+    def _judge(self, seqs, templates):
+        unfamiliar = self.coordinator.score(SequenceBatch(seqs, templates)).abnormal
+        out = []
+        for seq, small, route in zip(seqs, _small_verdicts(self.small, seqs, templates), unfamiliar):
+            out.append(self._escalate(seq, templates, small) if route else small)
+        return out
+
+
+class SmallOnlyPipeline(ColaPipeline):
+    name = "small-only"
+
+    def _judge(self, seqs, templates):
+        return _small_verdicts(self.detector, seqs, templates)
+
+
+class LlmOnlyPipeline(Pipeline):
+    """Every sequence to the LLM (no knowledge table): the reference the speedups are against."""
+
+    name = "llm-only"
+
+    def _judge(self, seqs, templates):
+        return [self._escalate(seq, templates, base_verdict(seq, "normal", "small")) for seq in seqs]

@@ -1,0 +1,98 @@
+"""The verdict of one sequence, where it came from, and where verdicts are kept.
+
+``source`` says who decided: ``small`` (the small model, confident), ``cache`` (the knowledge
+table), ``llm`` (the expert), or ``fallback`` (the LLM was asked but failed: the small model's
+verdict stands and ``note`` says why). Every sequence gets exactly one verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Literal
+
+from logsieve.records import LineRef, Sequence
+from logsieve.store import Store
+
+Source = Literal["small", "cache", "llm", "fallback"]
+
+
+@dataclass
+class SequenceVerdict:
+    key: str
+    status: str
+    source: Source
+    score: float | None = None
+    confidence: float | None = None
+    explanation: str = ""
+    refs: list[LineRef] = field(default_factory=list)
+    note: str = ""
+    prompt_id: str = ""
+    backend: str = ""
+    detector: str = ""
+    llm_seconds: float = 0.0
+    tokens: int = 0
+    template_ids: list[int] = field(default_factory=list)
+    start: float | None = None
+    end: float | None = None
+    first: LineRef | None = None
+
+    @property
+    def abnormal(self) -> bool:
+        return self.status == "abnormal"
+
+    @property
+    def identity(self) -> str:
+        """Sequence key + its first line: stable across a replay of the same input."""
+        where = f"{self.first.source}:{self.first.line_no}" if self.first else ""
+        return f"{self.key}@{where}"
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "status": self.status, "source": self.source,
+                "score": self.score, "confidence": self.confidence, "explanation": self.explanation,
+                "lines": [{"source": r.source, "line": r.line_no} for r in self.refs], "note": self.note,
+                "prompt": self.prompt_id, "backend": self.backend, "detector": self.detector,
+                "start": self.start, "end": self.end, "n_lines": len(self.template_ids)}
+
+
+def base_verdict(seq: Sequence, status: str, source: Source, **kw) -> SequenceVerdict:
+    refs = seq.refs
+    return SequenceVerdict(seq.key, status, source, template_ids=list(seq.template_ids), start=seq.start,
+                           end=seq.end, first=refs[0] if refs else None, **kw)
+
+
+class VerdictWriter:
+    """Writes verdicts to the store (idempotent by identity) and optionally to a JSONL file;
+    LLM answers also become pseudo-labels for adaptation."""
+
+    def __init__(self, store: Store | None = None, jsonl: Path | None = None) -> None:
+        self.store = store
+        self._fh: IO[str] | None = jsonl.open("a", encoding="utf-8") if jsonl else None
+
+    def write(self, verdicts: list[SequenceVerdict]) -> None:
+        if self._fh is not None:
+            for v in verdicts:
+                self._fh.write(json.dumps(v.as_dict()) + "\n")
+            self._fh.flush()
+        if self.store is None or not verdicts:
+            return
+        now = time.time()
+        with self.store.transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO verdicts (identity, seq_key, status, source, score, confidence, explanation, "
+                "refs, template_ids, detector, prompt_id, backend, start_time, end_time, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(v.identity, v.key, v.status, v.source, v.score, v.confidence, v.explanation or v.note,
+                  json.dumps([[r.source, r.line_no] for r in v.refs]), json.dumps(v.template_ids), v.detector,
+                  v.prompt_id, v.backend, v.start, v.end, now) for v in verdicts])
+            conn.executemany(
+                "INSERT INTO pseudo_labels (seq_key, template_ids, label, source, created_at) VALUES (?, ?, ?, ?, ?)",
+                [(v.key, json.dumps(v.template_ids), int(v.abnormal), v.source, now)
+                 for v in verdicts if v.source in ("llm", "cache")])
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
