@@ -142,3 +142,89 @@ def _print_runs(runs: list) -> None:
                       f"{r.f1:.3f}", f"{r.train_sequences}/{r.validation_sequences}/{r.test_sequences}",
                       str(r.test_anomalies), f"{r.train_seconds:.1f}", f"{r.score_sequences_per_s:,.0f}")
     out.print(table)
+
+
+@app.command()
+def detect(
+    files: Annotated[list[str], typer.Argument(help="Log files, .gz files, directories, globs, or - for stdin.")],
+    model: Annotated[Path, typer.Option(help="Trained model directory from `logsieve train`.")] = Path(".logsieve/models/logmoe-hdfs-sample"),
+    log_format: Annotated[Optional[str], typer.Option("--format", "-f", help="Log format (default: the one the model was trained on).")] = None,
+    mode: Annotated[str, typer.Option(help="cola (small model, LLM for the unsure), collaborlog (coordinator routes unfamiliar logs to the LLM), small-only, llm-only.")] = "cola",
+    llm: Annotated[str, typer.Option(help="embedded (llama.cpp in process, default), none, or an OpenAI-compatible base URL such as http://127.0.0.1:8080/v1 (key from $LOGSIEVE_LLM_API_KEY).")] = "embedded",
+    llm_model: Annotated[Optional[str], typer.Option(help="Embedded: a packaged model name (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, smollm2-135m) or a GGUF path; HTTP: the server's model name.")] = None,
+    tau: Annotated[Optional[float], typer.Option(help="CoLA: ask the LLM about normal verdicts less confident than this (default: chosen on validation at training).")] = None,
+    coordinator: Annotated[Optional[Path], typer.Option(help="collaborlog: model directory of a trained `autoencoder`.")] = None,
+    store: Annotated[Path, typer.Option(help="SQLite store for verdicts, the knowledge table and pseudo-labels.")] = Path(".logsieve/logsieve.db"),
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="Also write every verdict as JSON lines here.")] = None,
+    top: Annotated[int, typer.Option(help="How many anomalies the summary shows.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
+) -> None:
+    """Find anomalies: parse, group into sequences, score with the small model, ask the LLM
+    about what it is unsure of, and keep every verdict (with its source) in the store.
+
+    Each anomaly names its lines (file and line numbers) and why. Sequences the LLM could not
+    judge (down, slow, malformed answers) keep the small model's verdict, marked `fallback`.
+
+    Example: logsieve detect app.log.gz --model .logsieve/models/logmoe-hdfs-sample --out verdicts.jsonl
+    """
+    from logsieve.ingest import get_format
+    from logsieve.jobs.bundle import BundleError, ModelBundle
+    from logsieve.jobs.detect import DetectJobConfig, run_detect
+
+    if mode not in ("cola", "collaborlog", "small-only", "llm-only"):
+        _fail(f"--mode must be cola, collaborlog, small-only or llm-only, got {mode!r}")
+    try:
+        bundle = ModelBundle.load(model)
+        fmt = get_format(log_format or bundle.format)
+    except BundleError as exc:
+        _fail(str(exc))
+    except (KeyError, ValueError) as exc:
+        _fail(str(exc).strip("'\""))
+    job = DetectJobConfig(tuple(files), model, fmt, store, mode=mode, llm=_llm_config(llm, llm_model), tau=tau,  # type: ignore[arg-type]
+                          coordinator_dir=coordinator, jsonl=out_path)
+    anomalies: list = []
+    try:
+        with err.status("detecting ...") as status:
+            def seen(verdicts) -> None:
+                anomalies.extend(v for v in verdicts if v.abnormal)
+                status.update(f"detecting ... {len(anomalies)} anomalies so far")
+            summary = run_detect(job, on_verdicts=seen)
+    except (ImportError, RuntimeError, ValueError, OSError) as exc:
+        _fail(str(exc))
+    if json_out:
+        _emit_json(summary.as_dict())
+        return
+    _print_anomalies(anomalies[:top], len(anomalies))
+    s = summary.as_dict()
+    out.print(f"[bold]{s['sequences']:,}[/] sequences, [bold red]{s['anomalies']:,}[/] anomalies; "
+              f"LLM calls {s['llm_calls']} ({s['llm_failures']} failed, {s['llm_seconds']:.1f}s), cache hits "
+              f"{s['cache_hits']}; {s['seconds']:.1f}s. Verdicts in {store}" + (f" and {out_path}" if out_path else ""))
+
+
+def _llm_config(llm: str, llm_model: Optional[str]) -> Optional[dict[str, Any]]:
+    if llm == "none":
+        return None
+    if llm == "embedded":
+        if llm_model and (llm_model.endswith(".gguf") or "/" in llm_model):
+            return {"kind": "embedded", "model_path": llm_model}
+        return {"kind": "embedded", **({"model": llm_model} if llm_model else {})}
+    if llm.startswith(("http://", "https://")):
+        return {"kind": "openai", "base_url": llm, **({"model": llm_model} if llm_model else {})}
+    _fail(f"--llm must be embedded, none or an http(s) URL, got {llm!r}")
+    return None
+
+
+def _print_anomalies(items: list, total: int) -> None:
+    if not items:
+        out.print("no anomalies found")
+        return
+    table = Table(title=f"anomalies (first {len(items)} of {total})")
+    for col in ("sequence", "source", "lines", "why"):
+        table.add_column(col, overflow="fold")
+    for v in items:
+        lines = ", ".join(f"{Path(r.source).name}:{r.line_no}" for r in v.refs[:4]) or (
+            f"{Path(v.first.source).name}:{v.first.line_no}+" if v.first else "")
+        small = f"small model score {v.score:.3g}, normal-confidence {v.confidence:.2f}" if v.score is not None else ""
+        why = v.explanation or "; ".join(x for x in (small, v.note) if x)
+        table.add_row(v.key, v.source, lines, why)
+    out.print(table)

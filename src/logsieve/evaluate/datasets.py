@@ -296,6 +296,8 @@ class LabelledDataset:
     stats: LoadStats
     templates: dict[int, str] = field(default_factory=dict)
     """Template id -> text at the end of the stream (what the text features embed)."""
+    parser: DrainParser | None = None
+    """The parser as it stood at the end: saved with a trained model so ids stay the same."""
 
     @property
     def sequences(self) -> list[Sequence]:
@@ -340,7 +342,7 @@ def load_dataset(
     stats.parse = summary
     stats.grouping = GroupStats.combine(g.stats for g in groupers)
     stats.seconds = time.perf_counter() - started
-    return LabelledDataset(spec, root, splits, stats, {t.id: t.text for t in parser.templates})
+    return LabelledDataset(spec, root, splits, stats, {t.id: t.text for t in parser.templates}, parser)
 
 
 def iter_dataset(dataset: str | DatasetSpec, data_dir: Path | None = None, **options: Any) -> Iterator[Sequence]:

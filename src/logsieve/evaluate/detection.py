@@ -115,7 +115,7 @@ def run_detection(
                          "fit it on the test data set alone (text-based detectors: logmoe, mlad, autoencoder, knn)")
     report, scores, seconds = evaluate_detector(det, train, validation, test)
     if save_to is not None:
-        det.save(save_to)
+        save_bundle(save_to, det, target, validation, names)
     return DetectionRun(
         dataset=dataset, detector=detector, fit_on=names,
         precision=scores["precision"], recall=scores["recall"], f1=scores["f1"],
@@ -123,6 +123,20 @@ def run_detection(
         test_anomalies=int((test.labels == 1).sum()), train_seconds=report.seconds, score_seconds=seconds,
         report=report, splits=target.splits.summary(), model_dir=None if save_to is None else str(save_to),
     )
+
+
+def save_bundle(path: Path, det: Detector, ds: LabelledDataset, validation: SequenceBatch, fit_on: list[str]) -> None:
+    """A trained model directory that ``logsieve detect`` can run: the detector, the parser
+    state it was trained with (so template ids mean the same), and ``bundle.json`` with the data
+    set's format and grouping and CoLA's tau chosen on validation."""
+    from logsieve.collab.tau import choose_tau
+    from logsieve.jobs.bundle import ModelBundle
+
+    det.save(path)
+    if ds.parser is not None:
+        ds.parser.save(path / "parser")
+    ModelBundle(detector=det.name, dataset=ds.spec.name, fit_on=fit_on, format=ds.spec.format,
+                grouping=ds.spec.grouping, tau=choose_tau(det.score(validation))).save(path)
 
 
 def _fit_batches(

@@ -1,0 +1,148 @@
+"""The main job: ingest -> parse -> sequences -> small model + LLM -> verdicts.
+
+Lines stream through the parser (the state saved with the model, still learning new
+templates) into the grouper; closed sequences are judged in batches of ``batch_size`` by the
+collaboration pipeline, and every verdict goes to the SQLite store and, optionally, a JSONL
+file. Lines that cannot be read are quarantined and counted, as in ``logsieve parse``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from logsieve.collab import (
+    CollabConfig,
+    CollaborLogPipeline,
+    ColaPipeline,
+    KnowledgeTable,
+    LlmOnlyPipeline,
+    Pipeline,
+    SequenceVerdict,
+    SmallOnlyPipeline,
+    VerdictWriter,
+)
+from logsieve.detectors import load_detector
+from logsieve.features.table import ParserTemplates
+from logsieve.ingest import LogFormat
+from logsieve.jobs.bundle import ModelBundle
+from logsieve.jobs.parse import ParseJobConfig, ParseSummary, parse_stream
+from logsieve.parsing import DrainParser
+from logsieve.records import QuarantineRecord, Sequence
+from logsieve.sessions import GroupingConfig, make_grouper
+from logsieve.store import Store
+
+Mode = Literal["cola", "collaborlog", "small-only", "llm-only"]
+
+
+@dataclass(frozen=True)
+class DetectJobConfig:
+    sources: tuple[str, ...]
+    model_dir: Path
+    log_format: LogFormat
+    store: Path
+    mode: Mode = "cola"
+    grouping: GroupingConfig | None = None
+    llm: dict[str, Any] | None = None  # a backend config (kind: embedded | openai); None: no LLM
+    tau: float | None = None  # None: the tau chosen on validation when the model was trained
+    coordinator_dir: Path | None = None  # collaborlog: a trained `autoencoder` model directory
+    jsonl: Path | None = None
+    batch_size: int = 256
+    max_line_bytes: int = 1_000_000
+
+
+@dataclass
+class DetectSummary:
+    lines: int = 0
+    quarantined: int = 0
+    sequences: int = 0
+    anomalies: int = 0
+    llm_calls: int = 0
+    llm_failures: int = 0
+    cache_hits: int = 0
+    llm_seconds: float = 0.0
+    seconds: float = 0.0
+    by_source: dict[str, int] = field(default_factory=dict)
+    store: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sequences": self.sequences, "anomalies": self.anomalies, "llm_calls": self.llm_calls,
+                "llm_failures": self.llm_failures, "cache_hits": self.cache_hits,
+                "llm_seconds": round(self.llm_seconds, 3), "seconds": round(self.seconds, 3), "lines": self.lines,
+                "quarantined": self.quarantined, "by_source": self.by_source, "store": self.store}
+
+
+def build_pipeline(config: DetectJobConfig, bundle: ModelBundle, store: Store) -> Pipeline:
+    """The pipeline ``config.mode`` names, with the model, the LLM (if any) and the knowledge table."""
+    from logsieve.llm import Expert, ExpertConfig, make_backend
+
+    expert = None
+    if config.llm is not None:
+        prompt = "collaborlog" if config.mode == "collaborlog" else "cola"
+        expert = Expert(make_backend(config.llm), ExpertConfig(prompt=prompt))
+    knowledge = KnowledgeTable(store)
+    collab = CollabConfig(tau=bundle.tau if config.tau is None else config.tau)
+    detector = load_detector(config.model_dir)
+    if config.mode == "small-only":
+        return SmallOnlyPipeline(detector, config=collab)
+    if config.mode == "llm-only":
+        return LlmOnlyPipeline(expert, config=collab)
+    if config.mode == "collaborlog":
+        if config.coordinator_dir is None:
+            raise ValueError("collaborlog mode needs --coordinator DIR: a model trained with "
+                             "`logsieve train --detector autoencoder`")
+        return CollaborLogPipeline(load_detector(config.coordinator_dir), detector, expert, knowledge, config=collab)
+    return ColaPipeline(detector, expert, knowledge, config=collab)
+
+
+def run_detect(
+    config: DetectJobConfig,
+    on_verdicts: Callable[[list[SequenceVerdict]], None] | None = None,
+    on_quarantine: Callable[[QuarantineRecord], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DetectSummary:
+    """Run the whole job over ``config.sources``; ``on_verdicts`` sees each judged batch."""
+    bundle = ModelBundle.load(config.model_dir)
+    parser_dir = config.model_dir / "parser"
+    parser = DrainParser.load(parser_dir) if parser_dir.exists() else DrainParser()
+    templates = ParserTemplates(parser)
+    grouper = make_grouper(config.grouping or bundle.grouping)
+    store = Store(config.store)
+    writer = VerdictWriter(store, config.jsonl)
+    pipeline = build_pipeline(config, bundle, store)
+    summary, parse_summary = DetectSummary(store=str(config.store)), ParseSummary()
+    job = ParseJobConfig(config.sources, config.log_format, drain=parser.config, max_line_bytes=config.max_line_bytes)
+    pending: list[Sequence] = []
+    start = time.perf_counter()
+
+    def flush() -> None:
+        if pending:
+            verdicts = pipeline.judge(pending, templates)
+            writer.write(verdicts)
+            if on_verdicts is not None:
+                on_verdicts(verdicts)
+            pending.clear()
+
+    try:
+        for line in parse_stream(job, parser, parse_summary, on_quarantine, progress):
+            pending.extend(grouper.push(line))
+            if len(pending) >= config.batch_size:
+                flush()
+        pending.extend(grouper.flush())
+        flush()
+    finally:
+        writer.close()
+        store.close()
+        backend = getattr(getattr(pipeline, "expert", None), "backend", None)
+        if backend is not None:
+            backend.close()
+    stats = pipeline.stats
+    summary.lines, summary.quarantined = parse_summary.lines, parse_summary.quarantined
+    summary.sequences, summary.anomalies = stats.sequences, stats.anomalies
+    summary.llm_calls, summary.llm_failures, summary.cache_hits = stats.llm_calls, stats.llm_failures, stats.cache_hits
+    summary.llm_seconds, summary.by_source = stats.llm_seconds, dict(stats.by_source)
+    summary.seconds = time.perf_counter() - start
+    return summary
