@@ -18,6 +18,7 @@ from logsieve.cli import _emit_json, _fail, app, err, evaluate_app, out
 _SET_HELP = "Detector setting KEY=VALUE (repeatable; VALUE is YAML, e.g. epochs=5). See `logsieve detectors`."
 _PARAMS_HELP = "YAML file with a mapping of detector settings (--set overrides it)."
 _DATA_HELP = "Folder holding the data (default: $LOGSIEVE_DATA_DIR, else the nearest shared/data)."
+_SPECS_HELP = "Extra YAML file of data set specs (layout of the built-in datasets.yaml), e.g. your own labelled logs."
 
 
 def detector_settings(params: Optional[Path], sets: list[str]) -> dict[str, Any]:
@@ -65,6 +66,7 @@ def train(
     params: Annotated[Optional[Path], typer.Option(help=_PARAMS_HELP)] = None,
     sets: Annotated[list[str], typer.Option("--set", help=_SET_HELP)] = [],
     data_dir: Annotated[Optional[Path], typer.Option(help=_DATA_HELP)] = None,
+    datasets_file: Annotated[list[Path], typer.Option("--datasets-file", help=_SPECS_HELP)] = [],
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
 ) -> None:
     """Train a detector on a data set's train split and save it.
@@ -76,7 +78,7 @@ def train(
     Example: logsieve train --detector logmoe --dataset hdfs-sample --out models/logmoe
     """
     target = out_dir or Path(".logsieve") / "models" / f"{detector}-{dataset}"
-    run = _run(dataset, detector, detector_settings(params, sets), None, data_dir, target)
+    run = _run(dataset, detector, detector_settings(params, sets), None, data_dir, target, datasets_file)
     if json_out:
         _emit_json(run.as_dict())
         return
@@ -92,6 +94,7 @@ def evaluate_detection_cmd(
     params: Annotated[Optional[Path], typer.Option(help=_PARAMS_HELP)] = None,
     sets: Annotated[list[str], typer.Option("--set", help=_SET_HELP)] = [],
     data_dir: Annotated[Optional[Path], typer.Option(help=_DATA_HELP)] = None,
+    datasets_file: Annotated[list[Path], typer.Option("--datasets-file", help=_SPECS_HELP)] = [],
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
 ) -> None:
     """Precision, recall and F1 of a detector on a data set's test split.
@@ -102,7 +105,7 @@ def evaluate_detection_cmd(
 
     Example: logsieve evaluate detection --dataset hdfs-sample --detector logmoe --json
     """
-    run = _run(dataset, detector, detector_settings(params, sets), fit_on or None, data_dir, None)
+    run = _run(dataset, detector, detector_settings(params, sets), fit_on or None, data_dir, None, datasets_file)
     if json_out:
         _emit_json(run.as_dict())
         return
@@ -110,7 +113,7 @@ def evaluate_detection_cmd(
 
 
 def _run(dataset: str, detector: str, settings: dict[str, Any], fit_on: list[str] | None,
-         data_dir: Optional[Path], save_to: Optional[Path]):
+         data_dir: Optional[Path], save_to: Optional[Path], specs: list[Path]):
     from pydantic import ValidationError
 
     from logsieve._optional import MissingExtraError
@@ -123,7 +126,8 @@ def _run(dataset: str, detector: str, settings: dict[str, Any], fit_on: list[str
         _fail(f"unknown detector {detector!r}; known: {', '.join(DETECTORS)}")
     try:
         with err.status(f"loading {dataset}, fitting {detector} ..."):
-            return run_detection(dataset, detector, settings, fit_on=fit_on, data_dir=data_dir, save_to=save_to)
+            return run_detection(dataset, detector, settings, fit_on=fit_on, data_dir=data_dir, save_to=save_to,
+                                 extra_specs=specs)
     except ValidationError as exc:
         _fail(f"bad setting for {detector}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
     except (KeyError, DatasetError, DatasetFilesMissing, FileNotFoundError) as exc:
@@ -133,6 +137,19 @@ def _run(dataset: str, detector: str, settings: dict[str, Any], fit_on: list[str
 
 
 def _print_runs(runs: list) -> None:
+    if len(runs) == 1:  # one run reads better as a list of figures than as a cramped row
+        r = runs[0]
+        table = Table(title=f"{r.detector} on {r.dataset} (test split; threshold from validation)", show_header=False)
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        for name, value in [("fitted on", " + ".join(r.fit_on)), ("precision", f"{r.precision:.3f}"),
+                            ("recall", f"{r.recall:.3f}"), ("F1", f"{r.f1:.3f}"),
+                            ("train / validation / test", f"{r.train_sequences} / {r.validation_sequences} / {r.test_sequences}"),
+                            ("test anomalies", str(r.test_anomalies)), ("train seconds", f"{r.train_seconds:.1f}"),
+                            ("scored sequences/s", f"{r.score_sequences_per_s:,.0f}")]:
+            table.add_row(name, value)
+        out.print(table)
+        return
     table = Table(title="detection on the test split (chronological; threshold from validation)")
     for col in ("data set", "detector", "fit on", "precision", "recall", "F1", "train/val/test", "anomalies",
                 "train s", "scored/s"):
@@ -154,6 +171,7 @@ def detect(
     llm_model: Annotated[Optional[str], typer.Option(help="Embedded: a packaged model name (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, smollm2-135m) or a GGUF path; HTTP: the server's model name.")] = None,
     tau: Annotated[Optional[float], typer.Option(help="CoLA: ask the LLM about normal verdicts less confident than this (default: chosen on validation at training).")] = None,
     coordinator: Annotated[Optional[Path], typer.Option(help="collaborlog: model directory of a trained `autoencoder`.")] = None,
+    max_llm_calls: Annotated[Optional[int], typer.Option(help="Ask the LLM at most this many times (cost control); later unsure sequences keep the small model's verdict, marked.")] = None,
     store: Annotated[Path, typer.Option(help="SQLite store for verdicts, the knowledge table and pseudo-labels.")] = Path(".logsieve/logsieve.db"),
     out_path: Annotated[Optional[Path], typer.Option("--out", help="Also write every verdict as JSON lines here.")] = None,
     top: Annotated[int, typer.Option(help="How many anomalies the summary shows.")] = 10,
@@ -181,7 +199,7 @@ def detect(
     except (KeyError, ValueError) as exc:
         _fail(str(exc).strip("'\""))
     job = DetectJobConfig(tuple(files), model, fmt, store, mode=mode, llm=_llm_config(llm, llm_model), tau=tau,  # type: ignore[arg-type]
-                          coordinator_dir=coordinator, jsonl=out_path)
+                          coordinator_dir=coordinator, jsonl=out_path, max_llm_calls=max_llm_calls)
     anomalies: list = []
     try:
         with err.status("detecting ...") as status:

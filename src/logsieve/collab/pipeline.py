@@ -36,6 +36,9 @@ class CollabConfig(BaseModel):
     """CoLA: a normal verdict with confidence below tau still goes to the LLM (chosen on validation)."""
     examples: int = Field(default=3, ge=0)
     """Nearest labelled examples put in each LLM prompt."""
+    max_llm_calls: int | None = Field(default=None, ge=0)
+    """Stop asking the LLM after this many calls (cost control); later unsure sequences keep
+    the small model's verdict, marked ``fallback`` with the reason."""
 
 
 @dataclass
@@ -93,6 +96,10 @@ class Pipeline:
                 return self._from_llm(seq, small, known.verdict, "cache", known.prompt_id, known.backend)
         if self.expert is None:
             small.source, small.note = "fallback", "no LLM configured"
+            return small
+        cap = self.config.max_llm_calls
+        if cap is not None and self.stats.llm_calls >= cap:
+            small.source, small.note = "fallback", f"LLM call budget ({cap}) spent"
             return small
         shots = self.examples.nearest(seq, templates, self.config.examples) if self.examples else []
         answer = self.expert.judge(seq, templates, shots)

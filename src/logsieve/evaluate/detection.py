@@ -93,6 +93,7 @@ def run_detection(
     split: SplitConfig | None = None,
     save_to: Path | None = None,
     loaded: dict[str, LabelledDataset] | None = None,
+    extra_specs: Seq[str | Path] = (),
 ) -> DetectionRun:
     """Load, fit on ``fit_on`` (default: ``dataset`` itself), test on ``dataset``'s test split.
 
@@ -104,7 +105,7 @@ def run_detection(
 
     def get(name: str) -> LabelledDataset:
         if name not in loaded:
-            loaded[name] = load_dataset(name, data_dir, split=split)
+            loaded[name] = load_dataset(name, data_dir, split=split, extra_specs=extra_specs)
         return loaded[name]
 
     target = get(dataset)

@@ -52,6 +52,7 @@ class DetectJobConfig:
     jsonl: Path | None = None
     batch_size: int = 256
     max_line_bytes: int = 1_000_000
+    max_llm_calls: int | None = None
 
 
 @dataclass
@@ -84,7 +85,7 @@ def build_pipeline(config: DetectJobConfig, bundle: ModelBundle, store: Store) -
         prompt = "collaborlog" if config.mode == "collaborlog" else "cola"
         expert = Expert(make_backend(config.llm), ExpertConfig(prompt=prompt))
     knowledge = KnowledgeTable(store)
-    collab = CollabConfig(tau=bundle.tau if config.tau is None else config.tau)
+    collab = CollabConfig(tau=bundle.tau if config.tau is None else config.tau, max_llm_calls=config.max_llm_calls)
     detector = load_detector(config.model_dir)
     if config.mode == "small-only":
         return SmallOnlyPipeline(detector, config=collab)
