@@ -246,3 +246,64 @@ def _print_anomalies(items: list, total: int) -> None:
         why = v.explanation or "; ".join(x for x in (small, v.note) if x)
         table.add_row(v.key, v.source, lines, why)
     out.print(table)
+
+
+@evaluate_app.command("collab")
+def evaluate_collab_cmd(
+    dataset: Annotated[str, typer.Option(help="Labelled data set (see `logsieve datasets`).")] = "hdfs-sample",
+    mode: Annotated[str, typer.Option(help="cola, collaborlog, llm-only or small-only.")] = "cola",
+    detector: Annotated[str, typer.Option(help="CoLA's small model (see `logsieve detectors`).")] = "logmoe",
+    limit: Annotated[Optional[int], typer.Option(help="Judge this many test sequences, taken evenly over time (anomalies in their natural share).")] = None,
+    llm: Annotated[str, typer.Option(help="embedded, or an OpenAI-compatible base URL.")] = "embedded",
+    llm_model: Annotated[Optional[str], typer.Option(help="Packaged model name or GGUF path (embedded), or the server's model name.")] = None,
+    max_call_rate: Annotated[float, typer.Option(help="CoLA: tau is the largest whose validation LLM-call rate stays within this.")] = 0.1,
+    knowledge: Annotated[Optional[Path], typer.Option(help="SQLite store for the knowledge table (default: none, every unsure sequence asks the LLM).")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help=_DATA_HELP)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
+) -> None:
+    """F1, LLM calls and time of a collaboration mode on a data set's test split.
+
+    For cola and collaborlog, LLM-only runs on the same sequences in the same run and
+    `speedup_vs_llm_only` compares the two. Small models, thresholds and tau come from the
+    train and validation splits only.
+
+    Example: logsieve evaluate collab --dataset hdfs-sample --mode cola --limit 200 --json
+    """
+    from logsieve.evaluate.collab_eval import MODES, run_collab
+    from logsieve.llm import Expert, ExpertConfig, make_backend
+
+    if mode not in MODES:
+        _fail(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
+    config = _llm_config(llm, llm_model)
+    backend = None
+
+    def make_expert(prompt: str):
+        nonlocal backend
+        if config is None:
+            return None
+        if backend is None:
+            backend = make_backend(config)
+        return Expert(backend, ExpertConfig(prompt=prompt))
+
+    try:
+        with err.status(f"evaluating {mode} on {dataset} ..."):
+            result = run_collab(dataset, mode, make_expert, detector=detector, limit=limit, data_dir=data_dir,
+                                store_path=knowledge, max_call_rate=max_call_rate)
+    except (ImportError, RuntimeError, ValueError, OSError, KeyError) as exc:
+        _fail(str(exc).strip("'\""))
+    finally:
+        if backend is not None:
+            backend.close()
+    if json_out:
+        _emit_json(result)
+        return
+    table = Table(title=f"{mode} on {dataset}: {result['sequences']} test sequences ({result['anomalies']} anomalies)")
+    for col in ("mode", "F1", "precision", "recall", "LLM calls", "call rate", "cache hits", "seconds"):
+        table.add_column(col, justify="left" if col == "mode" else "right")
+    rows = [(mode, result)] + ([("llm-only", result["llm_only"])] if "llm_only" in result else [])
+    for name, r in rows:
+        table.add_row(name, f"{r['f1']:.3f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}", str(r["llm_calls"]),
+                      f"{r['llm_call_rate']:.1%}", str(r["cache_hits"]), f"{r['seconds']:.1f}")
+    out.print(table)
+    if result.get("speedup_vs_llm_only"):
+        out.print(f"{result['speedup_vs_llm_only']}x faster than LLM-only on the same sequences")

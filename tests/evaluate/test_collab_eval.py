@@ -1,0 +1,35 @@
+"""`evaluate collab` on real data with the scripted LLM: same sequences for every mode, the
+LLM-only reference in the same run, and the JSON figures the issue names."""
+
+from __future__ import annotations
+
+from logsieve.evaluate.collab_eval import evenly, run_collab
+from logsieve.llm import Expert
+from logsieve.llm.fake import ScriptedBackend
+from logsieve.records import Sequence
+
+ABNORMAL = '{"status": "abnormal", "explanation": "alert", "lines": [0]}'
+KEYS = ("f1", "precision", "recall", "llm_calls", "llm_call_rate", "cache_hits", "seconds")
+
+
+def test_evenly_spreads_over_time():
+    seqs = [Sequence(str(i)) for i in range(100)]
+    picked = evenly(seqs, 5)
+    assert [s.key for s in picked] == ["0", "25", "50", "74", "99"] or len(picked) == 5
+    assert evenly(seqs, None) == seqs
+
+
+def test_cola_mode_reports_its_figures_and_the_llm_only_reference(shared_data):
+    backend = ScriptedBackend([ABNORMAL])
+    result = run_collab("bgl-2k", "cola", lambda prompt: Expert(backend), detector="pca", limit=40,
+                        data_dir=shared_data, examples=0)
+    for key in (*KEYS, "speedup_vs_llm_only", "tau"):
+        assert key in result, key
+    assert result["sequences"] == 40
+    assert result["llm_only"]["llm_calls"] == 40  # every sequence, same 40
+    assert result["llm_calls"] <= 40
+
+
+def test_small_only_needs_no_llm(shared_data):
+    result = run_collab("bgl-2k", "small-only", lambda prompt: None, detector="pca", data_dir=shared_data)
+    assert result["llm_calls"] == 0 and result["sequences"] == 70
