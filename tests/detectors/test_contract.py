@@ -15,7 +15,7 @@ from detector_data import TEMPLATES, splits
 # Small settings so the whole suite stays fast; the defaults are what benchmarks measure.
 FAST: dict[str, dict] = {
     "logmoe": {"epochs": 3, "hidden": 16},
-    "mlad": {"epochs": 3},
+    "mlad": {"epochs": 4, "batch_size": 32},
     "autoencoder": {"epochs": 5},
     "knn": {"epochs": 3},
     "pca": {},

@@ -334,3 +334,21 @@ def pad_ids(seqs: Seq[Sequence], max_len: int) -> tuple["np.ndarray", "np.ndarra
         ids = s.template_ids[-max_len:]
         out[i, : len(ids)] = ids
     return out, lens
+
+
+def combine_batches(batches: Seq[SequenceBatch]) -> SequenceBatch:
+    """One batch from several data sets, so one model can be fitted on many systems.
+
+    Each data set numbers its templates from 1, so the same id means different templates in
+    two of them. The first batch keeps its ids; every later one has its ids (in its sequences
+    and its ``templates``) shifted past the largest id so far. Keys and labels are kept; the
+    new sequences carry template ids only (no lines), which is all the detectors read.
+    """
+    sequences: list[Sequence] = []
+    templates: dict[int, str] = {}
+    for batch in batches:
+        offset = max(templates, default=0)
+        templates.update({tid + offset: text for tid, text in batch.templates.items()})
+        sequences.extend(Sequence(s.key, [t + offset for t in s.template_ids], label=s.label)
+                         for s in batch.sequences)
+    return SequenceBatch(sequences, templates)
