@@ -166,6 +166,12 @@ class Sequence:
     def end(self) -> float | None:
         return next((r[_TIME] for r in reversed(self._rows) if r[_TIME] is not None), None)
 
+    def head(self, n: int) -> Sequence:
+        """A new sequence of the first ``n`` lines (same key and label)."""
+        out = Sequence(self.key, self.template_ids[:n], label=self.label)
+        out._rows, out._fields = self._rows[:n], self._fields[:n]
+        return out
+
     def append(self, line: ParsedLine) -> None:
         """Add one parsed line at the end (the hot path: see the class doc)."""
         rec = line[0]

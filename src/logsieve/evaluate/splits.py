@@ -5,7 +5,12 @@ Two ways to cut, one rule: no sequence of an earlier split starts after one of a
 * **Sessions** (:func:`chronological_split`): order the sequences by start time (ties by key
   in natural order), then cut by count: the first ``train`` share trains, the next
   ``validation`` share validates, the rest tests. This is the usual HDFS protocol ("split
-  blocks by their first line's time"); a long session may still end after a later one starts.
+  blocks by their first line's time"), with one more rule: a session of an earlier split keeps
+  only its lines from before the next split begins (``cut_future``). A model trained at that
+  moment could not have seen later lines, and they are not harmless: an HDFS block is deleted
+  hours after it is written, so uncut train sessions all end with their deletion while the
+  sessions near the end of the log (in test) do not, and a detector learns "no deletion yet"
+  as an anomaly. Cut, the train split holds unfinished normal sessions just as test does.
 * **Windows** (:func:`split_then_group`): cutting an already windowed stream would let a
   sliding window hold lines of two splits, so the *line* stream is ordered by time and cut by
   line count first, and each part is windowed on its own by a fresh grouper. No window
@@ -102,11 +107,36 @@ class Splits:
         return {name: _part_summary(part) for name, part in self.parts().items()}
 
 
-def chronological_split(sequences: Iterable[Sequence], config: SplitConfig | None = None) -> Splits:
-    """Order ``sequences`` by :func:`time_order_key` and cut them by count."""
+def chronological_split(
+    sequences: Iterable[Sequence], config: SplitConfig | None = None, *, cut_future: bool = True
+) -> Splits:
+    """Order ``sequences`` by :func:`time_order_key` and cut them by count; with ``cut_future``
+    each earlier split's sessions lose their lines from the next split's start on."""
     ordered = sorted(sequences, key=time_order_key)
     n_train, n_val, _ = split_counts(len(ordered), config or SplitConfig())
-    return Splits(ordered[:n_train], ordered[n_train:n_train + n_val], ordered[n_train + n_val:])
+    train, val, test = ordered[:n_train], ordered[n_train:n_train + n_val], ordered[n_train + n_val:]
+    if cut_future:
+        train = _cut_before(train, _first_start(val + test))
+        val = _cut_before(val, _first_start(test))
+    return Splits(train, val, test)
+
+
+def _first_start(part: list[Sequence]) -> float | None:
+    starts = [s.start for s in part if s.start is not None]
+    return min(starts) if starts else None
+
+
+def _cut_before(part: list[Sequence], boundary: float | None) -> list[Sequence]:
+    """Each sequence up to its first line stamped at or after ``boundary`` (untimed lines stay
+    with the lines before them; a sequence never loses its first line)."""
+    if boundary is None:
+        return part
+    out = []
+    for seq in part:
+        times = seq.timestamps
+        cut = next((i for i, t in enumerate(times) if t is not None and t >= boundary and i > 0), len(times))
+        out.append(seq if cut == len(times) else seq.head(cut))
+    return out
 
 
 def split_lines(
