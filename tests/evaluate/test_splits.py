@@ -115,18 +115,16 @@ def test_fixed_windows_after_split_match_the_formula() -> None:
 
 
 def test_earlier_sessions_lose_the_lines_a_model_could_not_have_seen():
-    """A train session that goes on into the validation period keeps only its earlier lines;
-    validation sessions, which train nothing, stay whole like test sessions."""
+    """A train session that goes on into the validation period keeps only its earlier lines."""
     def session(key: str, times: list[float]) -> Sequence:
         lines = [ParsedLine(LogRecord("a.log", int(t), "m", {}, t), 1, "m") for t in times]
         return Sequence(key, [1] * len(times), lines, 0)
 
     seqs = [session(f"s{i}", [float(i), float(i) + 0.5]) for i in range(10)]
     seqs[0] = session("s0", [0.0, 1.0, 2.5, 7.5, 9.5])  # lives into validation and test
-    seqs[2] = session("s2", [2.0, 8.0])
-    splits = chronological_split(seqs)  # 2 / 1 / 7 by start: validation starts at 2.0
+    splits = chronological_split(seqs)  # 2 / 1 / 7 by start: validation starts at 2.0, test at 3.0
     assert splits.train[0].timestamps == [0.0, 1.0]
-    assert [s.key for s in splits.validation] == ["s2"] and splits.validation[0].timestamps == [2.0, 8.0]
+    assert [s.key for s in splits.validation] == ["s2"] and splits.validation[0].timestamps == [2.0, 2.5]
     assert all(len(s) == 2 for s in splits.test)
     uncut = chronological_split(seqs, cut_future=False)
     assert len(uncut.train[0]) == 5

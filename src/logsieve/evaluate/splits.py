@@ -5,15 +5,12 @@ Two ways to cut, one rule: no sequence of an earlier split starts after one of a
 * **Sessions** (:func:`chronological_split`): order the sequences by start time (ties by key
   in natural order), then cut by count: the first ``train`` share trains, the next
   ``validation`` share validates, the rest tests. This is the usual HDFS protocol ("split
-  blocks by their first line's time"), with one more rule: a train session keeps only its lines
-  from before the validation period begins (``cut_future``). A model trained at that moment
-  could not have seen later lines, and they are not harmless: an HDFS block is deleted hours
-  after it is written, so uncut train sessions all end with their deletion while the sessions
-  near the end of the log (in test) do not, and a detector learns "no deletion yet" as an
-  anomaly. Cut, the train split holds unfinished normal sessions just as test does.
-  Validation sessions are not cut: they train nothing, and they should look like test
-  sessions, which run to the end of the log (cut at the test start, every validation session
-  of the short validation period would be unfinished, unlike test).
+  blocks by their first line's time"), with one more rule: a session of an earlier split keeps
+  only its lines from before the next split begins (``cut_future``). A model trained at that
+  moment could not have seen later lines, and they are not harmless: an HDFS block is deleted
+  hours after it is written, so uncut train sessions all end with their deletion while the
+  sessions near the end of the log (in test) do not, and a detector learns "no deletion yet"
+  as an anomaly. Cut, the train split holds unfinished normal sessions just as test does.
 * **Windows** (:func:`split_then_group`): cutting an already windowed stream would let a
   sliding window hold lines of two splits, so the *line* stream is ordered by time and cut by
   line count first, and each part is windowed on its own by a fresh grouper. No window
@@ -114,12 +111,13 @@ def chronological_split(
     sequences: Iterable[Sequence], config: SplitConfig | None = None, *, cut_future: bool = True
 ) -> Splits:
     """Order ``sequences`` by :func:`time_order_key` and cut them by count; with ``cut_future``
-    train sessions lose their lines from the validation period's start on."""
+    each earlier split's sessions lose their lines from the next split's start on."""
     ordered = sorted(sequences, key=time_order_key)
     n_train, n_val, _ = split_counts(len(ordered), config or SplitConfig())
     train, val, test = ordered[:n_train], ordered[n_train:n_train + n_val], ordered[n_train + n_val:]
     if cut_future:
         train = _cut_before(train, _first_start(val + test))
+        val = _cut_before(val, _first_start(test))
     return Splits(train, val, test)
 
 
