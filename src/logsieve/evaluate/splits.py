@@ -11,6 +11,10 @@ Two ways to cut, one rule: no sequence of an earlier split starts after one of a
   hours after it is written, so uncut train sessions all end with their deletion while the
   sessions near the end of the log (in test) do not, and a detector learns "no deletion yet"
   as an anomaly. Cut, the train split holds unfinished normal sessions just as test does.
+  Validation is cut at the test start for the same reason: the threshold is chosen at that
+  moment, on validation sessions as they stand then. (Whole validation sessions were measured
+  too: none of their normals is unfinished, and the threshold they chose flagged every
+  unfinished test normal.)
 * **Windows** (:func:`split_then_group`): cutting an already windowed stream would let a
   sliding window hold lines of two splits, so the *line* stream is ordered by time and cut by
   line count first, and each part is windowed on its own by a fresh grouper. No window
