@@ -9,8 +9,10 @@ Extra rows for the text-based detectors that read several systems:
 * transfer: fitted on bgl-2k alone, tested on hdfs-sample (and the other way round).
 
 Usage: python benchmarks/detection.py [--json] [--write] [--detectors a,b] [--datasets a,b]
-       [--data-dir DIR] [--threads N]
-``--write`` replaces the block between the detection markers in benchmarks/RESULTS.md.
+       [--data-dir DIR] [--threads N] [--no-cross] [--from-json FILE ...]
+``--write`` replaces the block between the detection markers in benchmarks/RESULTS.md;
+``--from-json`` renders (and with --write, writes) the runs saved by earlier ``--json`` runs,
+in the order given, instead of running anything.
 The last line with --json is {"runs": [...]} with the evaluate-detection JSON of every run.
 """
 
@@ -23,7 +25,7 @@ import time
 from pathlib import Path
 
 from logsieve.detectors.registry import detector_names
-from logsieve.evaluate.detection import DetectionRun, run_detection
+from logsieve.evaluate.detection import DetectionRun, run_detection  # noqa: F401
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 BEGIN, END = "<!-- detection-table:begin -->", "<!-- detection-table:end -->"
@@ -40,7 +42,16 @@ def main() -> None:
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--threads", type=int, default=2, help="torch threads for the deep detectors")
+    ap.add_argument("--no-cross", action="store_true", help="skip the multi-system and transfer rows")
+    ap.add_argument("--from-json", nargs="+", type=Path, default=None)
     args = ap.parse_args()
+    if args.from_json:
+        runs = [r for f in args.from_json for r in json.loads(f.read_text().strip().splitlines()[-1])["runs"]]
+        table = render(runs)
+        print(table)
+        if args.write:
+            write_results(table)
+        return
     detectors = [d for d in args.detectors.split(",") if d]
     datasets = [d for d in args.datasets.split(",") if d]
     loaded: dict = {}
@@ -48,18 +59,19 @@ def main() -> None:
     for dataset in datasets:
         for det in detectors:
             runs.append(_one(dataset, det, None, args, loaded))
-    for det in (d for d in detectors if d in CROSS):
+    for det in (d for d in detectors if d in CROSS and not args.no_cross):
         if set(DATASETS) <= set(datasets):
             for dataset in DATASETS:
                 runs.append(_one(dataset, det, list(DATASETS), args, loaded))
             runs.append(_one("hdfs-sample", det, ["bgl-2k"], args, loaded))
             runs.append(_one("bgl-2k", det, ["hdfs-sample"], args, loaded))
-    table = render(runs)
+    dicts = [r.as_dict() for r in runs]
+    table = render(dicts)
     print(table)
     if args.write:
         write_results(table)
     if args.json:
-        print(json.dumps({"runs": [r.as_dict() for r in runs]}))
+        print(json.dumps({"runs": dicts}))
 
 
 def _one(dataset: str, detector: str, fit_on: list[str] | None, args, loaded: dict) -> DetectionRun:
@@ -74,13 +86,15 @@ def _one(dataset: str, detector: str, fit_on: list[str] | None, args, loaded: di
     return run
 
 
-def render(runs: list[DetectionRun]) -> str:
+def render(runs: list[dict]) -> str:
+    """Markdown rows from the evaluate-detection JSON of each run."""
     head = ("| test data set | detector | fitted on | precision | recall | F1 | train / val / test (test anomalies) "
             "| validation F1 | train s | scored seq/s |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     rows = [
-        f"| {r.dataset} | {r.detector} | {' + '.join(r.fit_on)} | {r.precision:.3f} | {r.recall:.3f} | **{r.f1:.3f}** "
-        f"| {r.train_sequences} / {r.validation_sequences} / {r.test_sequences} ({r.test_anomalies}) "
-        f"| {_fmt(r.report.validation_f1)} | {r.train_seconds:.1f} | {r.score_sequences_per_s:,.0f} |"
+        f"| {r['dataset']} | {r['detector']} | {' + '.join(r['fit_on'])} | {r['precision']:.3f} | {r['recall']:.3f} "
+        f"| **{r['f1']:.3f}** | {r['train_sequences']} / {r['validation_sequences']} / {r['test_sequences']} "
+        f"({r['test_anomalies']}) | {_fmt(r['validation_f1'])} | {r['train_seconds']:.1f} "
+        f"| {r['score_sequences_per_s']:,.0f} |"
         for r in runs
     ]
     return "\n".join([head, *rows])
