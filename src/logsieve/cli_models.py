@@ -171,6 +171,7 @@ def detect(
     llm_model: Annotated[Optional[str], typer.Option(help="Embedded: a packaged model name (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, smollm2-135m) or a GGUF path; HTTP: the server's model name.")] = None,
     tau: Annotated[Optional[float], typer.Option(help="CoLA: ask the LLM about normal verdicts less confident than this (default: chosen on validation at training).")] = None,
     coordinator: Annotated[Optional[Path], typer.Option(help="collaborlog: model directory of a trained `autoencoder`.")] = None,
+    follow: Annotated[bool, typer.Option("--follow", help="Keep reading the file as it grows (like tail -F), judging sequences as they close; Ctrl-C judges what is open and stops.")] = False,
     max_llm_calls: Annotated[Optional[int], typer.Option(help="Ask the LLM at most this many times (cost control); later unsure sequences keep the small model's verdict, marked.")] = None,
     store: Annotated[Path, typer.Option(help="SQLite store for verdicts, the knowledge table and pseudo-labels.")] = Path(".logsieve/logsieve.db"),
     out_path: Annotated[Optional[Path], typer.Option("--out", help="Also write every verdict as JSON lines here.")] = None,
@@ -199,7 +200,8 @@ def detect(
     except (KeyError, ValueError) as exc:
         _fail(str(exc).strip("'\""))
     job = DetectJobConfig(tuple(files), model, fmt, store, mode=mode, llm=_llm_config(llm, llm_model), tau=tau,  # type: ignore[arg-type]
-                          coordinator_dir=coordinator, jsonl=out_path, max_llm_calls=max_llm_calls)
+                          coordinator_dir=coordinator, jsonl=out_path, max_llm_calls=max_llm_calls,
+                          follow=follow)
     anomalies: list = []
     try:
         with err.status("detecting ...") as status:

@@ -8,6 +8,7 @@ file. Lines that cannot be read are quarantined and counted, as in ``logsieve pa
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,10 @@ class DetectJobConfig:
     batch_size: int = 256
     max_line_bytes: int = 1_000_000
     max_llm_calls: int | None = None
+    follow: bool = False
+    """Keep reading the (one) source as it grows, judging each sequence as it closes, until
+    interrupted; then judge what is still open."""
+    stop: threading.Event | None = None
 
 
 @dataclass
@@ -116,6 +121,17 @@ def run_detect(
     pipeline = build_pipeline(config, bundle, store)
     summary, parse_summary = DetectSummary(store=str(config.store)), ParseSummary()
     job = ParseJobConfig(config.sources, config.log_format, drain=parser.config, max_line_bytes=config.max_line_bytes)
+    reader = None
+    batch_size = config.batch_size
+    if config.follow:
+        if len(config.sources) != 1 or config.sources[0] == "-":
+            raise ValueError("--follow reads one file as it grows (not stdin, not several files)")
+        from logsieve.ingest import follow
+
+        def reader(stats):
+            return follow(config.sources[0], config.log_format, stop=config.stop, stats=stats,
+                          max_line_bytes=config.max_line_bytes)
+        batch_size = 1  # judge each sequence as soon as it closes
     pending: list[Sequence] = []
     start = time.perf_counter()
 
@@ -128,10 +144,13 @@ def run_detect(
             pending.clear()
 
     try:
-        for line in parse_stream(job, parser, parse_summary, on_quarantine, progress):
-            pending.extend(grouper.push(line))
-            if len(pending) >= config.batch_size:
-                flush()
+        try:
+            for line in parse_stream(job, parser, parse_summary, on_quarantine, progress, reader):
+                pending.extend(grouper.push(line))
+                if len(pending) >= batch_size:
+                    flush()
+        except KeyboardInterrupt:  # the way a followed stream ends: judge what is open, then stop
+            pass
         pending.extend(grouper.flush())
         flush()
     finally:

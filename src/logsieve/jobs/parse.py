@@ -117,10 +117,14 @@ def parse_stream(
     summary: ParseSummary,
     on_quarantine: Callable[[QuarantineRecord], None] | None = None,
     progress: ProgressHook | None = None,
+    reader: Callable[[IngestStats], Iterable[LogRecord | QuarantineRecord]] | None = None,
 ) -> Iterator[ParsedLine]:
-    """Yield parsed lines; quarantined lines go to ``on_quarantine`` and are counted."""
+    """Yield parsed lines; quarantined lines go to ``on_quarantine`` and are counted.
+
+    ``reader(stats)`` replaces reading ``config.sources`` (e.g. following a growing file).
+    """
     stats = IngestStats()
-    records = read_records(
+    records = reader(stats) if reader is not None else read_records(
         list(config.sources), config.log_format, max_line_bytes=config.max_line_bytes, stats=stats
     )
     if isinstance(parser, DrainParser):
