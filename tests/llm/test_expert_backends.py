@@ -150,4 +150,5 @@ def test_embedded_runtime_gives_schema_valid_json_and_reuses_the_prefix():
         Verdict.model_validate_json(reply.text)  # the grammar guarantees the schema
         assert reply.prompt_tokens > 0 and reply.completion_tokens > 0
     assert again.cached_tokens > 0  # the shared prefix was not read again
-    assert first.text == again.text  # temperature 0: same input, same verdict
+    # (the texts may differ: a cached prefix is evaluated in other batch sizes than a fresh one,
+    # and a 135M model at temperature 0 can tip on that; the schema holds either way)

@@ -63,6 +63,18 @@ class LogMoEConfig(TorchConfig):
     1.0 with the settings here). ``patience`` is 8 because validation F1 often plateaus for a
     few epochs before the rare kinds are learnt.
 
+    Defaults chosen under the cut chronological split (train sessions cut at the validation
+    start, validation at the test start; see :mod:`logsieve.evaluate.splits`) on validation F1
+    only, HDFS sample, ``threads=1``. Grid, seed 0: lr {1e-3, 2e-3, 5e-3}, batch {32, 64, 128 at
+    lr 2e-3}, class_weight {sqrt, balanced, none}, widths (hidden/expert/MLP) {32, 64},
+    dropout {0.1, 0.3}, weight_decay {0, 1e-4}; the best four plus widths 32 with dropout 0.3
+    were rerun on seeds 1 and 2. Mean validation F1 over seeds 0-2: widths 64 (the old
+    defaults) 0.540, widths 32 0.535, dropout 0.3 0.542, class_weight none 0.499. Validation
+    holds 31 anomalies in short unfinished sessions (one true positive moves F1 by ~0.03; the
+    count-based logistic regression gets 0.49 there too), so the top three are a tie, and the
+    tie goes to widths 32: the smallest model, about 40% faster to train. The seed moves
+    validation F1 more (0.40-0.61) than any setting in the grid did.
+
     ``class_weight`` handles the imbalance (a few per cent of sessions are abnormal) in the
     cross entropy, with weights from the train label frequencies: ``balanced`` is n / (2 n_c),
     ``sqrt`` its square root (the default: a milder push; it tied with ``balanced`` on the
@@ -76,11 +88,11 @@ class LogMoEConfig(TorchConfig):
     batch_size: int = Field(default=32, ge=1)
     lr: float = Field(default=5e-3, gt=0)
     patience: int = Field(default=8, ge=1)
-    hidden: int = Field(default=64, ge=1)  # LSTM units per direction
+    hidden: int = Field(default=32, ge=1)  # LSTM units per direction
     experts: int = Field(default=8, ge=1)
     top_k: int = Field(default=2, ge=1)
-    expert_hidden: int = Field(default=64, ge=1)
-    mlp_hidden: int = Field(default=64, ge=1)
+    expert_hidden: int = Field(default=32, ge=1)
+    mlp_hidden: int = Field(default=32, ge=1)
     dropout: float = Field(default=0.1, ge=0, lt=1)
     max_len: int = Field(default=512, ge=1)
     balance_weight: float = Field(default=0.01, ge=0)
