@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-DEMO_DETECTOR ?= logmoe
+DEMO_DETECTOR ?= logreg
 DEMO_MODEL    := .logsieve/models/demo-$(DEMO_DETECTOR)
 
 # The main job on the bundled sample: train the small model on the sample's train split (once),
