@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""The collaboration table: small-only, CoLA, CollaborLog and LLM-only on the same test sequences.
+
+Each row is `logsieve evaluate collab --dataset D --mode M --limit N` (the same N sequences,
+taken evenly over the test split's time). CoLA and CollaborLog runs include LLM-only on the
+same sequences in the same run, so their speedup is measured, not estimated. The embedded
+Qwen2.5-Coder-0.5B is the LLM unless --llm names an OpenAI-compatible URL.
+
+Usage: python benchmarks/collab.py [--dataset hdfs-sample] [--limit 200] [--detector logmoe]
+       [--modes small-only,cola,collaborlog] [--llm embedded] [--json] [--write]
+``--write`` replaces the block between the collab markers in benchmarks/RESULTS.md.
+Needs a quiet machine: the LLM-only reference alone is N calls of a few seconds each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from logsieve.evaluate.collab_eval import run_collab
+from logsieve.llm import Expert, ExpertConfig, make_backend
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+BEGIN, END = "<!-- collab-table:begin -->", "<!-- collab-table:end -->"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", default="hdfs-sample")
+    ap.add_argument("--limit", type=int, default=200)
+    ap.add_argument("--detector", default="logmoe")
+    ap.add_argument("--modes", default="small-only,cola,collaborlog")
+    ap.add_argument("--llm", default="embedded")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    config = {"kind": "embedded"} if args.llm == "embedded" else {"kind": "openai", "base_url": args.llm}
+    backend = make_backend(config)
+    try:
+        results = [run_collab(args.dataset, mode, lambda prompt: Expert(backend, ExpertConfig(prompt=prompt)),
+                              detector=args.detector, limit=args.limit) for mode in args.modes.split(",")]
+    finally:
+        backend.close()
+    table = render(results)
+    print(table)
+    if args.write:
+        text = RESULTS.read_text("utf-8")
+        block = f"{BEGIN}\n{table}\n{END}"
+        text = (text[: text.index(BEGIN)] + block + text[text.index(END) + len(END):]) if BEGIN in text \
+            else text.rstrip("\n") + "\n\n" + block + "\n"
+        RESULTS.write_text(text, "utf-8")
+    if args.json:
+        print(json.dumps({"runs": results}))
+
+
+def render(results: list[dict]) -> str:
+    head = ("| mode | sequences (anomalies) | F1 | precision | recall | LLM calls | call rate | cache hits "
+            "| seconds | LLM-only F1 | LLM-only seconds | speedup |\n"
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    rows = []
+    for r in results:
+        ref = r.get("llm_only", {})
+        rows.append(f"| {r['mode']} | {r['sequences']} ({r['anomalies']}) | **{r['f1']:.3f}** | {r['precision']:.3f} "
+                    f"| {r['recall']:.3f} | {r['llm_calls']} | {r['llm_call_rate']:.1%} | {r['cache_hits']} "
+                    f"| {r['seconds']:.1f} | {ref.get('f1', float('nan')):.3f} | {ref.get('seconds', float('nan')):.1f} "
+                    f"| {r.get('speedup_vs_llm_only') or ''} |")
+    return "\n".join([head, *rows])
+
+
+if __name__ == "__main__":
+    main()
