@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +22,7 @@ from logsieve.collab import (
     KnowledgeTable,
     LlmOnlyPipeline,
     Pipeline,
+    PipelineStats,
     SequenceVerdict,
     SmallOnlyPipeline,
     VerdictWriter,
@@ -61,24 +62,17 @@ class DetectJobConfig:
 
 
 @dataclass
-class DetectSummary:
+class DetectSummary(PipelineStats):
+    """The pipeline's counts plus what the job adds: lines read, quarantined, wall time, store."""
+
     lines: int = 0
     quarantined: int = 0
-    sequences: int = 0
-    anomalies: int = 0
-    llm_calls: int = 0
-    llm_failures: int = 0
-    cache_hits: int = 0
-    llm_seconds: float = 0.0
     seconds: float = 0.0
-    by_source: dict[str, int] = field(default_factory=dict)
     store: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sequences": self.sequences, "anomalies": self.anomalies, "llm_calls": self.llm_calls,
-                "llm_failures": self.llm_failures, "cache_hits": self.cache_hits,
-                "llm_seconds": round(self.llm_seconds, 3), "seconds": round(self.seconds, 3), "lines": self.lines,
-                "quarantined": self.quarantined, "by_source": self.by_source, "store": self.store}
+        return super().as_dict() | {"seconds": round(self.seconds, 3), "lines": self.lines,
+                                    "quarantined": self.quarantined, "store": self.store}
 
 
 def build_pipeline(config: DetectJobConfig, bundle: ModelBundle, store: Store) -> Pipeline:
@@ -119,7 +113,7 @@ def run_detect(
     store = Store(config.store)
     writer = VerdictWriter(store, config.jsonl)
     pipeline = build_pipeline(config, bundle, store)
-    summary, parse_summary = DetectSummary(store=str(config.store)), ParseSummary()
+    parse_summary = ParseSummary()
     job = ParseJobConfig(config.sources, config.log_format, drain=parser.config, max_line_bytes=config.max_line_bytes)
     reader = None
     batch_size = config.batch_size
@@ -159,10 +153,5 @@ def run_detect(
         backend = getattr(getattr(pipeline, "expert", None), "backend", None)
         if backend is not None:
             backend.close()
-    stats = pipeline.stats
-    summary.lines, summary.quarantined = parse_summary.lines, parse_summary.quarantined
-    summary.sequences, summary.anomalies = stats.sequences, stats.anomalies
-    summary.llm_calls, summary.llm_failures, summary.cache_hits = stats.llm_calls, stats.llm_failures, stats.cache_hits
-    summary.llm_seconds, summary.by_source = stats.llm_seconds, dict(stats.by_source)
-    summary.seconds = time.perf_counter() - start
-    return summary
+    return DetectSummary(**vars(pipeline.stats), lines=parse_summary.lines, quarantined=parse_summary.quarantined,
+                         seconds=time.perf_counter() - start, store=str(config.store))
