@@ -27,14 +27,11 @@ def write_json_atomic(target: Path, doc: dict[str, Any]) -> Path:
     return target
 
 
-def read_json_checked(
-    target: Path, fmt: str, version: int, *, what: str, error: type[Exception], advice: str,
-) -> dict[str, Any]:
-    """Read a file written by :func:`write_json_atomic` and check its format marker and version.
+def read_json_marked(target: Path, fmt: str, *, what: str, error: type[Exception]) -> dict[str, Any]:
+    """Read a file written by :func:`write_json_atomic` and check its format marker.
 
-    ``what`` names the state in messages ("a logsieve parser state"), ``error`` is the caller's
-    exception type, ``advice`` says what to do about a version mismatch. The caller checks that
-    the file exists, because each kind of state says differently how to create one.
+    For states whose version the caller checks itself (a saved detector: each class has its
+    own version). ``what`` names the state in messages, ``error`` is the caller's exception.
     """
     try:
         doc = json.loads(target.read_text("utf-8"))
@@ -42,6 +39,18 @@ def read_json_checked(
         raise error(f"{target} is not {what} ({exc})") from exc
     if not isinstance(doc, dict) or doc.get("format") != fmt:
         raise error(f"{target} is not {what} (format marker missing or different)")
+    return doc
+
+
+def read_json_checked(
+    target: Path, fmt: str, version: int, *, what: str, error: type[Exception], advice: str,
+) -> dict[str, Any]:
+    """:func:`read_json_marked`, and the version checked too.
+
+    ``advice`` says what to do about a version mismatch. The caller checks that the file
+    exists, because each kind of state says differently how to create one.
+    """
+    doc = read_json_marked(target, fmt, what=what, error=error)
     if doc.get("version") != version:
         raise error(
             f"{target} was written as {what} version {doc.get('version')}, this logsieve reads "

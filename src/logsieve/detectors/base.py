@@ -23,7 +23,6 @@ stopping); test data never enters ``fit``. Same seed, same data -> same scores.
 
 from __future__ import annotations
 
-import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence as Seq
@@ -34,7 +33,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from logsieve._optional import require
-from logsieve.persist import write_json_atomic
+from logsieve.persist import read_json_marked, write_json_atomic
 from logsieve.records import Sequence
 
 np = require("numpy", purpose="the detectors")
@@ -304,13 +303,7 @@ def read_meta(path: Path) -> dict[str, Any]:
     if not meta.exists():
         raise DetectorError(f"{path} holds no saved detector ({META_FILE} missing); "
                             "train one with `logsieve train --detector NAME --dataset D --out DIR`")
-    try:
-        doc = json.loads(meta.read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DetectorError(f"{meta} is not a saved logsieve detector ({exc})") from exc
-    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-        raise DetectorError(f"{meta} is not a saved logsieve detector (format marker missing or different)")
-    return doc
+    return read_json_marked(meta, _FORMAT, what="a saved logsieve detector", error=DetectorError)
 
 
 def _check_batch(batch: Any, what: str) -> None:
