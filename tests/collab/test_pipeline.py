@@ -112,7 +112,7 @@ def test_knowledge_keys_normalise_and_the_table_stays_bounded(tmp_path):
 
     table = KnowledgeTable(Store(tmp_path / "k.db"), KnowledgeConfig(max_entries=3))
     for i in range(5):
-        table.put(Sequence(f"k{i}", [i]), Verdict(status="normal", explanation="ok", lines=[]), "cola@1", "fake")
+        table.put(Sequence(f"k{i}", [i]), Verdict(status="normal", explanation="ok", lines=[]), "cola@3", "fake")
     assert len(table) == 3 and table.get(Sequence("x", [0])) is None and table.get(Sequence("y", [4])) is not None
 
 

@@ -13,7 +13,7 @@ import pytest
 from logsieve.llm import Expert, ExpertConfig, HttpConfig, LLMUnavailable, Verdict, make_backend
 from logsieve.llm.base import ChatRequest
 from logsieve.llm.fake import ScriptedBackend, down
-from logsieve.llm.verdict import VERDICT_SCHEMA
+from logsieve.llm.verdict import VERDICT_SCHEMA, verdict_schema
 from logsieve.records import LogRecord, ParsedLine, Sequence
 
 T = {1: "Receiving block <*>", 2: "Exception in receiveBlock for block <*>"}
@@ -29,7 +29,7 @@ def seq() -> Sequence:
 
 def test_fake_answer_is_validated_and_cites_file_lines():
     a = Expert(ScriptedBackend([GOOD])).judge(seq(), T)
-    assert a.ok and a.verdict.abnormal and a.attempts == 1 and a.prompt_id == "cola@1"
+    assert a.ok and a.verdict.abnormal and a.attempts == 1 and a.prompt_id == "cola@3"
     assert [(r.source, r.line_no) for r in a.refs] == [("a.log", 2)]
 
 
@@ -116,7 +116,8 @@ def test_http_retries_5xx_then_answers_and_sends_the_schema(server_factory, monk
     srv = server_factory(["status:503", "status:500", "good"])
     a = Expert(http(srv.url, retries=3)).judge(seq(), T)
     assert a.ok and srv.hits == 3 and a.prompt_tokens == 50
-    assert srv.last["response_format"]["json_schema"]["schema"] == VERDICT_SCHEMA
+    sent = srv.last["response_format"]["json_schema"]["schema"]
+    assert sent == verdict_schema(2) and sent["properties"]["lines"]["items"]["maximum"] == 1
 
 
 def test_http_down_slow_and_garbage_all_end_in_a_reported_failure(server_factory):
@@ -148,6 +149,7 @@ def test_embedded_runtime_gives_schema_valid_json_and_reuses_the_prefix():
     for reply in (first, again):
         assert reply.meta["finish_reason"] == "stop"
         Verdict.model_validate_json(reply.text)  # the grammar guarantees the schema
+        assert reply.text == json.dumps(json.loads(reply.text), separators=(",", ":"), ensure_ascii=False)  # compact
         assert reply.prompt_tokens > 0 and reply.completion_tokens > 0
     assert again.cached_tokens > 0  # the shared prefix was not read again
     # (the texts may differ: a cached prefix is evaluated in other batch sizes than a fresh one,

@@ -42,12 +42,29 @@ class ExampleBank:
             self._vecs = self._vecs[-self.max_size:]
 
     def nearest(self, seq: Sequence, templates: Mapping[int, str], k: int) -> list[tuple[Sequence, Mapping[int, str], str]]:
+        """The k most similar labelled sequences, in a canonical order (by their template ids).
+
+        Sequences with the same template ids and label count once: a second copy of an
+        example costs prompt tokens and teaches nothing. The order is by content, not by
+        similarity, so that the same examples always make the same prompt text: consecutive
+        similar questions then share their whole example block in llama.cpp's prompt cache,
+        and on two cores each prompt token not read again saves ~20 ms.
+        """
         if k <= 0 or not self._seqs:
             return []
         q = _unit(np.asarray(self.embed([seq], templates), dtype=np.float32))[0]
-        sims = self._vecs @ q
-        order = np.argsort(-sims, kind="stable")[:k]
-        return [self._seqs[i] for i in order[::-1]]  # most similar last: nearest the question
+        order = np.argsort(-(self._vecs @ q), kind="stable")
+        out: list[tuple[Sequence, Mapping[int, str], str]] = []
+        seen: set[tuple] = set()
+        for i in order:
+            s, t, status = self._seqs[i]
+            key = (tuple(s.template_ids), status)
+            if key not in seen:
+                seen.add(key)
+                out.append((s, t, status))
+                if len(out) == k:
+                    break
+        return sorted(out, key=lambda e: (tuple(e[0].template_ids), e[2]))
 
 
 def _unit(x: "np.ndarray") -> "np.ndarray":

@@ -25,6 +25,7 @@ from logsieve.collab.examples import ExampleBank
 from logsieve.collab.knowledge import KnowledgeTable
 from logsieve.collab.verdicts import SequenceVerdict, base_verdict
 from logsieve.detectors.base import Detector, SequenceBatch
+from logsieve.llm.compress import compress
 from logsieve.llm.expert import Expert
 from logsieve.records import Sequence
 
@@ -119,15 +120,13 @@ class Pipeline:
         v.tokens = answer.prompt_tokens + answer.completion_tokens
         return v
 
-    @staticmethod
-    def _from_llm(seq, small, verdict, source, prompt_id, backend) -> SequenceVerdict:
-        from logsieve.llm.compress import compress  # refs of cached answers: same item mapping
-
+    def _from_llm(self, seq, small, verdict, source, prompt_id, backend) -> SequenceVerdict:
         v = base_verdict(seq, verdict.status, source, score=small.score, confidence=small.confidence,
                          explanation=verdict.explanation, prompt_id=prompt_id, backend=backend,
                          detector=small.detector)
-        if source == "cache":
-            v.refs = compress(seq, {}, 30).refs(seq, verdict.lines)
+        if source == "cache":  # the cited item numbers follow the prompt's numbering
+            shown = self.expert.shown(seq, {}) if self.expert is not None else compress(seq, {})
+            v.refs = shown.refs(seq, verdict.lines)
         return v
 
 

@@ -23,7 +23,7 @@ class ChatRequest:
 
     messages: list[dict[str, str]]
     schema: dict[str, Any]
-    max_tokens: int = 160
+    max_tokens: int = 96
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ verdict, marked as such, so no sequence goes without a verdict.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence as Seq
+from collections.abc import Collection, Mapping, Sequence as Seq
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from logsieve.llm.base import LLMBackend, LLMUnavailable
+from logsieve.llm.catalogue import Catalogue
 from logsieve.llm.compress import Compressed, compress
 from logsieve.llm.prompts import Prompt, load_prompt
 from logsieve.llm.verdict import Verdict, VerdictError, parse_verdict
@@ -28,8 +29,15 @@ class ExpertConfig(BaseModel):
     prompt: str = "cola"
     retries: int = Field(default=1, ge=0)
     max_items: int = Field(default=30, ge=1)
+    params_shown: int = Field(default=1, ge=0)
+    """Distinct parameter values shown per item of the judged sequence."""
     example_items: int = Field(default=12, ge=1)
-    max_tokens: int = Field(default=160, ge=16)
+    example_params: int = Field(default=0, ge=0)
+    """Parameter values per item of a few-shot example: none by default, since a prompt token
+    costs about 20 ms on two cores and the examples' values say little about the judged one."""
+    max_tokens: int = Field(default=96, ge=16)
+    catalogue_max: int = Field(default=150, ge=0)
+    """Templates listed by number in the system prompt (for prompts with ``{catalogue}``)."""
 
 
 @dataclass
@@ -63,10 +71,15 @@ class Expert:
     def judge(self, seq: Sequence, templates: Mapping[int, str],
               examples: Seq[tuple[Sequence, Mapping[int, str], str]] = ()) -> ExpertAnswer:
         """Ask about ``seq``; ``examples`` are (sequence, its templates, "normal"/"abnormal")."""
-        shown = compress(seq, templates, self.config.max_items)
-        shots = [self.prompt.render_example(compress(s, t, self.config.example_items).text, status)
+        cfg = self.config
+        catalogue = Catalogue(templates, cfg.catalogue_max) if self.prompt.uses_catalogue else None
+        name = catalogue.view if catalogue is not None else (lambda t: t)
+        familiar = {tid for s, _, _ in examples for tid in s.template_ids}
+        shown = self.shown(seq, name(templates), familiar)
+        shots = [self.prompt.render_example(compress(s, name(t), cfg.example_items, cfg.example_params).inline, status)
                  for s, t, status in examples]
-        request = self.prompt.request(shown.text, shown.n_items, shots, self.config.max_tokens)
+        request = self.prompt.request(shown.text, shown.n_items, shots, cfg.max_tokens,
+                                      catalogue.text if catalogue is not None else "")
         answer = ExpertAnswer(None, prompt_id=self.prompt.id, backend=self.backend.name)
         start = time.perf_counter()
         for _ in range(self.config.retries + 1):
@@ -75,6 +88,11 @@ class Expert:
                 break
         answer.seconds = time.perf_counter() - start
         return answer
+
+    def shown(self, seq: Sequence, templates: Mapping[int, str], familiar: Collection[int] = ()) -> Compressed:
+        """``seq`` as the prompt shows it; its items map cited numbers back to lines (also for
+        an answer reused from the knowledge table, which cites the same numbering)."""
+        return compress(seq, templates, self.config.max_items, self.config.params_shown, familiar=familiar)
 
     def _ask(self, request, shown: Compressed, seq: Sequence, answer: ExpertAnswer) -> bool:
         """One try; True when it settled the answer (a verdict, or a backend that is down)."""

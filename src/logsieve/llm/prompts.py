@@ -2,7 +2,9 @@
 
 A prompt has a ``system`` text (the instructions, identical on every call: the cacheable
 prefix), a ``user`` template and an ``example`` template for few-shot examples. Placeholders are
-``{sequence}``, ``{examples}``, ``{n_items}`` and ``{status}``; log text is inserted with
+``{sequence}``, ``{examples}``, ``{n_items}``, ``{status}`` and, in the system text,
+``{catalogue}``: the numbered list of known templates, so that items and examples can name a
+template in two tokens instead of twenty (the list changes rarely and stays in the cache); log text is inserted with
 ``str.replace``, never ``str.format``, so braces inside logs cannot break or steer the template.
 A user may pass their own file by path.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from logsieve.llm.base import ChatRequest
-from logsieve.llm.verdict import VERDICT_SCHEMA
+from logsieve.llm.verdict import verdict_schema
 
 
 class PromptError(ValueError):
@@ -39,11 +41,18 @@ class Prompt:
     def render_example(self, sequence: str, status: str) -> str:
         return _fill(self.example, sequence=sequence, status=status)
 
-    def request(self, sequence: str, n_items: int, examples: list[str], max_tokens: int = 160) -> ChatRequest:
+    @property
+    def uses_catalogue(self) -> bool:
+        """Whether the system text lists the templates (``{catalogue}``) for items to name."""
+        return "{catalogue}" in self.system
+
+    def request(self, sequence: str, n_items: int, examples: list[str], max_tokens: int = 96,
+                catalogue: str = "") -> ChatRequest:
         block = "".join(e if e.endswith("\n") else e + "\n" for e in examples)
         user = _fill(self.user, examples=block, sequence=sequence, n_items=str(n_items))
-        return ChatRequest([{"role": "system", "content": self.system.strip()}, {"role": "user", "content": user}],
-                           VERDICT_SCHEMA, max_tokens)
+        system = _fill(self.system.strip(), catalogue=catalogue)
+        return ChatRequest([{"role": "system", "content": system}, {"role": "user", "content": user}],
+                           verdict_schema(n_items), max_tokens)
 
 
 def _fill(template: str, **values: str) -> str:

@@ -13,8 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-EXPLANATION_MAX = 300
-LINES_MAX = 10
+EXPLANATION_MAX = 48
+"""Characters (~10 tokens): one short sentence naming the evidence. A 0.5B model fills
+whatever bound it gets, repeating itself, and each answer token costs ~50 ms on two cores;
+the root-cause explanation of an anomaly is a separate, longer step."""
+LINES_MAX = 5
 
 
 class VerdictError(ValueError):
@@ -45,6 +48,15 @@ VERDICT_SCHEMA: dict[str, Any] = {
     "required": ["status", "explanation", "lines"],
     "additionalProperties": False,
 }
+
+
+def verdict_schema(n_lines: int | None = None) -> dict[str, Any]:
+    """The schema for one question: cited line numbers bounded by the lines it shows, so a
+    constrained backend cannot cite a line that is not there."""
+    if not n_lines:
+        return VERDICT_SCHEMA
+    lines = {**VERDICT_SCHEMA["properties"]["lines"], "items": {"type": "integer", "minimum": 0, "maximum": n_lines - 1}}
+    return {**VERDICT_SCHEMA, "properties": {**VERDICT_SCHEMA["properties"], "lines": lines}}
 
 
 def parse_verdict(text: str, n_lines: int | None = None) -> Verdict:
