@@ -3,7 +3,9 @@
 
 Each row is `logsieve evaluate collab --dataset D --mode M --limit N` (the same N sequences,
 taken evenly over the test split's time). CoLA and CollaborLog runs include LLM-only on the
-same sequences in the same run, so their speedup is measured, not estimated. The embedded
+same sequences in the same run (one LLM-only run serves every mode), so their speedup is
+measured, not estimated. The LLM-only run is also the latency figure: per-call p50/p95 and the
+schema-valid rate over all its calls. The embedded
 Qwen2.5-Coder-0.5B is the LLM unless --llm names an OpenAI-compatible URL.
 
 Usage: python benchmarks/collab.py [--dataset hdfs-sample] [--limit 200] [--detector logmoe]
@@ -32,16 +34,33 @@ def main() -> None:
     ap.add_argument("--detector", default="logmoe")
     ap.add_argument("--modes", default="small-only,cola,collaborlog")
     ap.add_argument("--llm", default="embedded")
+    ap.add_argument("--knowledge", type=Path, default=None,
+                    help="SQLite file for the knowledge table (off by default: every unsure sequence asks the LLM)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
     config = {"kind": "embedded"} if args.llm == "embedded" else {"kind": "openai", "base_url": args.llm}
-    backend = make_backend(config)
+    backends = []
+
+    def expert(prompt: str) -> Expert:
+        """A fresh backend per mode: a warm prompt cache from another mode would flatter the later one."""
+        backends.append(make_backend(config))
+        return Expert(backends[-1], ExpertConfig(prompt=prompt))
+
+    results, llm_only = [], None
     try:
-        results = [run_collab(args.dataset, mode, lambda prompt: Expert(backend, ExpertConfig(prompt=prompt)),
-                              detector=args.detector, limit=args.limit) for mode in args.modes.split(",")]
+        for mode in args.modes.split(","):
+            r = run_collab(args.dataset, mode, expert,
+                           detector=args.detector, limit=args.limit, store_path=args.knowledge, llm_only=llm_only)
+            llm_only = r.get("llm_only", llm_only)  # one LLM-only run serves every mode
+            results.append(r)
+            print(json.dumps(r), flush=True)
     finally:
-        backend.close()
+        for b in backends:
+            b.close()
+    if llm_only is not None:  # the reference as a row of its own
+        results.append({**llm_only, "mode": "llm-only", "sequences": results[0]["sequences"],
+                        "anomalies": results[0]["anomalies"]})
     table = render(results)
     print(table)
     if args.write:
@@ -56,16 +75,24 @@ def main() -> None:
 
 def render(results: list[dict]) -> str:
     head = ("| mode | sequences (anomalies) | F1 | precision | recall | LLM calls | call rate | cache hits "
-            "| seconds | LLM-only F1 | LLM-only seconds | speedup |\n"
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            "| seconds | LLM-only F1 | LLM-only seconds | speedup | LLM p50 / p95 s | schema-valid |\n"
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     rows = []
     for r in results:
         ref = r.get("llm_only", {})
         rows.append(f"| {r['mode']} | {r['sequences']} ({r['anomalies']}) | **{r['f1']:.3f}** | {r['precision']:.3f} "
                     f"| {r['recall']:.3f} | {r['llm_calls']} | {r['llm_call_rate']:.1%} | {r['cache_hits']} "
                     f"| {r['seconds']:.1f} | {ref.get('f1', float('nan')):.3f} | {ref.get('seconds', float('nan')):.1f} "
-                    f"| {r.get('speedup_vs_llm_only') or ''} |")
+                    f"| {r.get('speedup_vs_llm_only') or ''} | {_latency(r)} | {_valid(r)} |")
     return "\n".join([head, *rows])
+
+
+def _latency(r: dict) -> str:
+    return f"{r['llm_p50_seconds']:.1f} / {r['llm_p95_seconds']:.1f}" if r.get("llm_p50_seconds") is not None else ""
+
+
+def _valid(r: dict) -> str:
+    return f"{r['schema_valid_rate']:.1%}" if r.get("schema_valid_rate") is not None else ""
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ marked ``fallback`` with the reason: every sequence always gets a verdict.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -52,6 +53,11 @@ class PipelineStats:
     llm_seconds: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    llm_attempts: int = 0
+    """Answers asked for (a malformed answer is asked again)."""
+    llm_malformed: int = 0
+    """Answers that failed the verdict schema; 1 - malformed / attempts is the schema-valid rate."""
+    call_seconds: list[float] = field(default_factory=list)
     by_source: Counter = field(default_factory=Counter)
 
     def add(self, v: SequenceVerdict) -> None:
@@ -63,7 +69,18 @@ class PipelineStats:
         return {"sequences": self.sequences, "anomalies": self.anomalies, "llm_calls": self.llm_calls,
                 "llm_failures": self.llm_failures, "cache_hits": self.cache_hits,
                 "llm_seconds": round(self.llm_seconds, 3), "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "by_source": dict(self.by_source)}
+                "completion_tokens": self.completion_tokens, "llm_attempts": self.llm_attempts,
+                "schema_valid_rate": round(1 - self.llm_malformed / self.llm_attempts, 4) if self.llm_attempts else None,
+                "llm_p50_seconds": _quantile(self.call_seconds, 0.5), "llm_p95_seconds": _quantile(self.call_seconds, 0.95),
+                "by_source": dict(self.by_source)}
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    """The q-quantile by the nearest-rank rule (no interpolation: a reported latency was seen)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))], 3)
 
 
 class Pipeline:
@@ -108,6 +125,9 @@ class Pipeline:
         self.stats.llm_seconds += answer.seconds
         self.stats.prompt_tokens += answer.prompt_tokens
         self.stats.completion_tokens += answer.completion_tokens
+        self.stats.llm_attempts += answer.attempts
+        self.stats.llm_malformed += answer.malformed
+        self.stats.call_seconds.append(answer.seconds)
         if answer.verdict is None:
             self.stats.llm_failures += 1
             small.source, small.note = "fallback", f"LLM gave no verdict ({answer.error})"

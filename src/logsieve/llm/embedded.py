@@ -39,6 +39,9 @@ class EmbeddedConfig(BaseModel):
     """Reuse cached chunks of at least this many tokens found after the first difference from
     the last prompt (llama.cpp shifts them into place): one changed few-shot example then
     costs its own tokens, not everything after it. 0 turns it off."""
+    cache_ram_mib: int = Field(default=1024, ge=0)
+    """Host memory for llama.cpp's store of earlier prompts' KV states (~12 KB a token for the
+    0.5B model, so 1 GiB holds ~80 prompts); a new prompt resumes from the longest match."""
     seed: int = 0
     verbose: bool = False
     """Let llama.cpp log to stderr (it logs every request); off by default."""
@@ -62,6 +65,7 @@ class EmbeddedBackend(LLMBackend):
         params.cpuparams_batch.n_threads = self.config.threads
         params.warmup = False
         params.n_cache_reuse = self.config.cache_reuse
+        params.cache_ram_mib = self.config.cache_ram_mib
         params.verbosity = 3 if self.config.verbose else -1
         params.sampling.seed = self.config.seed
         self._server: Any = xl.Server(params)

@@ -47,6 +47,8 @@ class ExpertAnswer:
     verdict: Verdict | None
     error: str | None = None
     attempts: int = 0
+    malformed: int = 0
+    """Attempts whose answer failed validation."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
@@ -107,6 +109,7 @@ class Expert:
         try:
             answer.verdict = parse_verdict(reply.text, shown.n_items)
         except VerdictError as exc:
+            answer.malformed += 1
             answer.error = f"malformed: {exc}"
             return False
         answer.error = None
