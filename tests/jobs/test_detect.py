@@ -85,3 +85,22 @@ def test_detect_cli_json_and_advice_without_a_model(bundle, tmp_path):
     res = subprocess.run([sys.executable, "-m", "logsieve", "detect", str(DEMO), "--model", str(tmp_path / "none")],
                          capture_output=True, timeout=120)
     assert res.returncode == 2 and "logsieve train" in " ".join(res.stderr.decode().split())
+
+
+def test_detect_cli_end_to_end_with_the_real_embedded_runtime(bundle, tmp_path):
+    """The whole main job with llama.cpp in process (the tiny SmolLM2 model, so it stays fast):
+    unsure sequences go to the LLM, at most 3 calls, and every sequence still gets a verdict."""
+    out = tmp_path / "v.jsonl"
+    res = subprocess.run([sys.executable, "-m", "logsieve", "detect", str(DEMO), "--model", str(bundle),
+                          "--llm", "embedded", "--llm-model", "smollm2-135m", "--tau", "0.999", "--max-llm-calls", "3",
+                          "--store", str(tmp_path / "e.db"), "--out", str(out), "--json"], capture_output=True, timeout=600)
+    assert res.returncode == 0, res.stderr.decode()[-1500:]
+    summary = json.loads(res.stdout.decode().strip().splitlines()[-1])
+    assert summary["sequences"] == 1200 and 1 <= summary["llm_calls"] <= 3
+    verdicts = [json.loads(x) for x in out.read_text().splitlines()]
+    assert len(verdicts) == 1200
+    asked = [v for v in verdicts if v["source"] == "llm"]
+    assert len(asked) + summary["llm_failures"] == summary["llm_calls"]  # each call: a verdict or a marked fallback
+    assert all(v["backend"] == "embedded:smollm2-135m" and v["prompt"] == "cola@3" and v["explanation"] for v in asked)
+    with Store(tmp_path / "e.db") as store:
+        assert store.connection.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 1200
