@@ -98,6 +98,28 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        name="model registry",
+        statements=(
+            # Every model the service has run or trained: where its files are, how it scored on
+            # the held-back validation slice, and whether it is live, kept aside (trained but
+            # not better) or retired. Exactly one row per detector name is live; a rollback
+            # moves that mark, the files stay.
+            """
+            CREATE TABLE models (
+                version        INTEGER PRIMARY KEY,
+                name           TEXT    NOT NULL,
+                path           TEXT    NOT NULL,
+                status         TEXT    NOT NULL CHECK (status IN ('live', 'aside', 'retired')),
+                validation     REAL,
+                trained_on     INTEGER NOT NULL DEFAULT 0,
+                note           TEXT    NOT NULL DEFAULT '',
+                created_at     REAL    NOT NULL
+            )
+            """,
+            "CREATE INDEX models_by_name ON models (name, status)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
