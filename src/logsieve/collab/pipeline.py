@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from logsieve.adapt.swap import ModelSlot
 from logsieve.collab.examples import ExampleBank
 from logsieve.collab.knowledge import KnowledgeTable
 from logsieve.collab.verdicts import SequenceVerdict, base_verdict
@@ -158,18 +159,30 @@ def _small_verdicts(detector: Detector, seqs: list[Sequence], templates: Mapping
 
 
 class ColaPipeline(Pipeline):
+    """CoLA. ``detector`` may be a :class:`~logsieve.adapt.swap.ModelSlot`: the model is read
+    from it once per batch, so a background retrain can swap it between batches. With an
+    ``adapter``, every batch's LLM answers are handed to it as pseudo-labels."""
+
     name = "cola"
 
-    def __init__(self, detector: Detector, expert: Expert | None = None, knowledge: KnowledgeTable | None = None,
-                 examples: ExampleBank | None = None, config: CollabConfig | None = None) -> None:
+    def __init__(self, detector: Detector | ModelSlot, expert: Expert | None = None,
+                 knowledge: KnowledgeTable | None = None, examples: ExampleBank | None = None,
+                 config: CollabConfig | None = None, adapter: Any = None) -> None:
         super().__init__(expert, knowledge, examples, config)
-        self.detector = detector
+        self.slot = detector if isinstance(detector, ModelSlot) else ModelSlot(detector)
+        self.adapter = adapter
+
+    @property
+    def detector(self) -> Detector:
+        return self.slot.current
 
     def _judge(self, seqs, templates):
         out = []
-        for seq, small in zip(seqs, _small_verdicts(self.detector, seqs, templates)):
+        for seq, small in zip(seqs, _small_verdicts(self.slot.current, seqs, templates)):
             unsure = small.abnormal or (small.confidence is not None and small.confidence < self.config.tau)
             out.append(self._escalate(seq, templates, small) if unsure else small)
+        if self.adapter is not None:
+            self.adapter.observe(out, seqs, templates)
         return out
 
 
