@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 
 from logsieve.evaluate.collab_eval import run_collab
@@ -34,8 +35,8 @@ def main() -> None:
     ap.add_argument("--detector", default="logmoe")
     ap.add_argument("--modes", default="small-only,cola,collaborlog")
     ap.add_argument("--llm", default="embedded")
-    ap.add_argument("--knowledge", type=Path, default=None,
-                    help="SQLite file for the knowledge table (off by default: every unsure sequence asks the LLM)")
+    ap.add_argument("--no-knowledge", action="store_true",
+                    help="run CoLA / CollaborLog without the knowledge table (by default each mode gets a fresh one)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
@@ -48,16 +49,19 @@ def main() -> None:
         return Expert(backends[-1], ExpertConfig(prompt=prompt))
 
     results, llm_only = [], None
+    tmp = tempfile.TemporaryDirectory()
     try:
         for mode in args.modes.split(","):
+            store = None if args.no_knowledge else Path(tmp.name) / f"{mode}.db"
             r = run_collab(args.dataset, mode, expert,
-                           detector=args.detector, limit=args.limit, store_path=args.knowledge, llm_only=llm_only)
+                           detector=args.detector, limit=args.limit, store_path=store, llm_only=llm_only)
             llm_only = r.get("llm_only", llm_only)  # one LLM-only run serves every mode
             results.append(r)
             print(json.dumps(r), flush=True)
     finally:
         for b in backends:
             b.close()
+        tmp.cleanup()
     if llm_only is not None:  # the reference as a row of its own
         results.append({**llm_only, "mode": "llm-only", "sequences": results[0]["sequences"],
                         "anomalies": results[0]["anomalies"]})
