@@ -77,15 +77,37 @@ def test_energy_is_higher_for_an_outlier_than_for_training_like_points():
     assert e[2] > e[0] + 10 and e[2] > e[1] + 10
 
 
-def test_featurize_gives_embeddings_and_a_mask_keeping_the_last_lines():
-    det = MLAD({**SMALL, "max_len": 3}, encoder=FakeEncoder())
+def test_featurize_lines_gives_embeddings_and_a_mask_keeping_the_last_lines():
+    det = MLAD({**SMALL, "max_len": 3, "tokens": "lines"}, encoder=FakeEncoder())
     batch = SequenceBatch([Sequence("a", [1, 2, 3, 4, 5]), Sequence("b", [6])], TEMPLATES)
     x = det.featurize(batch)
-    assert x.shape == (2, 3, EMBED_DIM + 1) and x.dtype == np.float32
+    assert x.shape == (2, 3, EMBED_DIM + 2) and x.dtype == np.float32
     assert x[:, :, -1].tolist() == [[1, 1, 1], [1, 0, 0]]
     want = FakeEncoder().encode([TEMPLATES[3], TEMPLATES[4], TEMPLATES[5]])
     np.testing.assert_allclose(x[0, :, :EMBED_DIM], want)
+    assert (x[..., EMBED_DIM] == 0).all()  # no counts in line mode
     assert (x[1, 1:] == 0).all()
+
+
+def test_featurize_templates_gives_one_token_per_distinct_template_with_its_log_count():
+    det = MLAD({**SMALL, "count_scale": 1.0}, encoder=FakeEncoder())
+    batch = SequenceBatch([Sequence("a", [1, 2, 2, 3, 2, 1]), Sequence("b", [6])], TEMPLATES)
+    x = det.featurize(batch)
+    assert x.shape == (2, 3, EMBED_DIM + 2)
+    assert x[:, :, -1].tolist() == [[1, 1, 1], [1, 0, 0]]
+    np.testing.assert_allclose(x[0, :, :EMBED_DIM], FakeEncoder().encode([TEMPLATES[t] for t in (1, 2, 3)]))
+    np.testing.assert_allclose(x[0, :, EMBED_DIM], np.log1p([2, 3, 1]), rtol=1e-6)
+    assert (x[1, 1:] == 0).all()
+
+
+@pytest.mark.parametrize("energy", ["sequence", "token"])
+def test_both_energy_levels_fit_and_rank_anomalies_first(energy):
+    train, val, test = splits()
+    det = MLAD({**SMALL, "energy": energy}, encoder=FakeEncoder())
+    det.fit(train, val)
+    s = det.score(test).score
+    assert np.isfinite(s).all()
+    assert np.median(s[test.labels == 1]) > np.median(s[test.labels == 0])
 
 
 def test_padding_and_batch_mates_do_not_change_a_score(fitted):
