@@ -21,8 +21,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from logsieve.evaluate.collab_eval import run_collab
-from logsieve.llm import Expert, ExpertConfig, make_backend
+from logsieve.evaluate.collab_eval import FreshExperts, run_collab
+from logsieve.llm import backend_config
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 BEGIN, END = "<!-- collab-table:begin -->", "<!-- collab-table:end -->"
@@ -40,13 +40,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
-    config = {"kind": "embedded"} if args.llm == "embedded" else {"kind": "openai", "base_url": args.llm}
-    backends = []
-
-    def expert(prompt: str) -> Expert:
-        """A fresh backend per mode: a warm prompt cache from another mode would flatter the later one."""
-        backends.append(make_backend(config))
-        return Expert(backends[-1], ExpertConfig(prompt=prompt))
+    expert = FreshExperts(backend_config(args.llm))  # a fresh backend per mode: no mode timed on another's prompt cache
 
     results, llm_only = [], None
     tmp = tempfile.TemporaryDirectory()
@@ -59,8 +53,7 @@ def main() -> None:
             results.append(r)
             print(json.dumps(r), flush=True)
     finally:
-        for b in backends:
-            b.close()
+        expert.close()
         tmp.cleanup()
     if llm_only is not None:  # the reference as a row of its own
         results.append({**llm_only, "mode": "llm-only", "sequences": results[0]["sequences"],

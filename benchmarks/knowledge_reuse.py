@@ -18,8 +18,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from logsieve.evaluate.collab_eval import run_collab
-from logsieve.llm import Expert, ExpertConfig, make_backend
+from logsieve.evaluate.collab_eval import FreshExperts, run_collab
+from logsieve.llm import backend_config
 
 
 def main() -> None:
@@ -30,13 +30,7 @@ def main() -> None:
     ap.add_argument("--llm", default="embedded")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    config = {"kind": "embedded"} if args.llm == "embedded" else {"kind": "openai", "base_url": args.llm}
-    backends = []
-
-    def expert(prompt: str) -> Expert:
-        """A fresh backend per mode: a warm prompt cache from another mode would flatter the later one."""
-        backends.append(make_backend(config))
-        return Expert(backends[-1], ExpertConfig(prompt=prompt))
+    expert = FreshExperts(backend_config(args.llm))  # a fresh backend per mode: no mode timed on another's prompt cache
 
     runs = {}
     try:
@@ -46,8 +40,7 @@ def main() -> None:
                                         detector=args.detector, limit=args.limit, store_path=store, reference=False)
                 print(json.dumps({name: runs[name]}), flush=True)
     finally:
-        for b in backends:
-            b.close()
+        expert.close()
     w, wo = runs["with"], runs["without"]
     out = {"dataset": args.dataset, "sequences": w["sequences"], "anomalies": w["anomalies"],
            "throughput_with": round(w["sequences"] / w["seconds"], 3),

@@ -222,8 +222,13 @@ def detect(
 
 
 def _llm_config(llm: str, llm_model: Optional[str]) -> Optional[dict[str, Any]]:
-    if llm == "none":
-        return None
+    from logsieve.llm import backend_config
+
+    try:
+        return backend_config(llm, llm_model)
+    except ValueError:
+        _fail(f"--llm must be embedded, none or an http(s) URL, got {llm!r}")
+    return None
     if llm == "embedded":
         if llm_model and (llm_model.endswith(".gguf") or "/" in llm_model):
             return {"kind": "embedded", "model_path": llm_model}
@@ -271,21 +276,11 @@ def evaluate_collab_cmd(
 
     Example: logsieve evaluate collab --dataset hdfs-sample --mode cola --limit 200 --json
     """
-    from logsieve.evaluate.collab_eval import MODES, run_collab
-    from logsieve.llm import Expert, ExpertConfig, make_backend
+    from logsieve.evaluate.collab_eval import MODES, FreshExperts, run_collab
 
     if mode not in MODES:
         _fail(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
-    config = _llm_config(llm, llm_model)
-    backend = None
-
-    def make_expert(prompt: str):
-        nonlocal backend
-        if config is None:
-            return None
-        if backend is None:
-            backend = make_backend(config)
-        return Expert(backend, ExpertConfig(prompt=prompt))
+    make_expert = FreshExperts(_llm_config(llm, llm_model))
 
     try:
         with err.status(f"evaluating {mode} on {dataset} ..."):
@@ -294,8 +289,7 @@ def evaluate_collab_cmd(
     except (ImportError, RuntimeError, ValueError, OSError, KeyError) as exc:
         _fail(str(exc).strip("'\""))
     finally:
-        if backend is not None:
-            backend.close()
+        make_expert.close()
     if json_out:
         _emit_json(result)
         return

@@ -40,6 +40,32 @@ np = require("numpy", purpose="collaboration evaluation")
 MODES = ("cola", "collaborlog", "llm-only", "small-only")
 
 
+class FreshExperts:
+    """``make_expert`` for :func:`run_collab` that gives every mode a fresh backend, so that no
+    mode is timed with a prompt cache warmed by another; ``close()`` frees them all.
+
+    ``config`` is a backend config (:func:`logsieve.llm.backend_config`); None: no LLM, every
+    call gives None.
+    """
+
+    def __init__(self, config: dict | None) -> None:
+        self.config = config
+        self._backends: list = []
+
+    def __call__(self, prompt: str) -> Expert | None:
+        from logsieve.llm import make_backend
+
+        if self.config is None:
+            return None
+        self._backends.append(make_backend(self.config))
+        return Expert(self._backends[-1], ExpertConfig(prompt=prompt))
+
+    def close(self) -> None:
+        for backend in self._backends:
+            backend.close()
+        self._backends.clear()
+
+
 def evenly(seqs: list[Sequence], limit: int | None) -> list[Sequence]:
     """``limit`` sequences spread evenly over the (time-ordered) list; all when None."""
     if limit is None or limit >= len(seqs):

@@ -16,6 +16,21 @@ from logsieve.llm.verdict import VERDICT_SCHEMA, Verdict, VerdictError, parse_ve
 BackendConfig = Annotated[Union[EmbeddedConfig, HttpConfig], Field(discriminator="kind")]
 
 
+def backend_config(llm: str, model: str | None = None) -> dict | None:
+    """The backend config a command line names: ``embedded`` (``model`` a packaged name or a
+    GGUF path), ``none`` (no LLM: None), or an OpenAI-compatible ``http(s)://`` base URL
+    (``model`` the server's model name)."""
+    if llm == "none":
+        return None
+    if llm == "embedded":
+        if model and (model.endswith(".gguf") or "/" in model):
+            return {"kind": "embedded", "model_path": model}
+        return {"kind": "embedded", **({"model": model} if model else {})}
+    if llm.startswith(("http://", "https://")):
+        return {"kind": "openai", "base_url": llm, **({"model": model} if model else {})}
+    raise ValueError(f"the LLM must be embedded, none or an http(s) URL, got {llm!r}")
+
+
 def make_backend(config: EmbeddedConfig | HttpConfig | dict | None = None) -> LLMBackend:
     """The backend a config names (``kind: embedded`` by default, or ``kind: openai``)."""
     cfg = TypeAdapter(BackendConfig).validate_python(config or {"kind": "embedded"})
@@ -28,6 +43,6 @@ def make_backend(config: EmbeddedConfig | HttpConfig | dict | None = None) -> LL
     return EmbeddedBackend(cfg)
 
 
-__all__ = ["VERDICT_SCHEMA", "BackendConfig", "ChatRequest", "EmbeddedConfig", "Expert", "ExpertAnswer",
+__all__ = ["VERDICT_SCHEMA", "BackendConfig", "backend_config", "ChatRequest", "EmbeddedConfig", "Expert", "ExpertAnswer",
            "ExpertConfig", "HttpConfig", "LLMBackend", "LLMReply", "LLMUnavailable", "Verdict", "VerdictError",
            "make_backend", "parse_verdict"]
