@@ -104,8 +104,9 @@ def run_collab(
     seqs = evenly(test.sequences, limit)
     labels = SequenceBatch(seqs, ds.templates).labels
     fitted = time.perf_counter()
+    bank = _bank(train, validation, examples) if mode != "small-only" else None  # one bank serves the reference too
     pipeline, extra = _pipeline(mode, detector, detector_config, train, validation, make_expert, store_path,
-                                max_call_rate, examples)
+                                max_call_rate, bank, examples)
     fit_seconds = time.perf_counter() - fitted
     warm = validation.sequences[:1]
     result = _judge(pipeline, seqs, ds.templates, labels, warm)
@@ -113,7 +114,7 @@ def run_collab(
                   fit_seconds=round(fit_seconds, 2), limit=limit)
     if mode in ("cola", "collaborlog") and (reference or llm_only is not None):
         if llm_only is None:
-            llm_only = _judge(_llm_only(make_expert, train, validation, examples), seqs, ds.templates, labels, warm)
+            llm_only = _judge(_llm_only(make_expert, bank, examples), seqs, ds.templates, labels, warm)
         result["llm_only"] = llm_only
         result["speedup_vs_llm_only"] = round(llm_only["seconds"] / result["seconds"], 2) if result["seconds"] else None
     return result
@@ -142,16 +143,16 @@ def _judge(pipeline: Pipeline, seqs: list[Sequence], templates: Mapping[int, str
             "llm_p95_seconds": stats["llm_p95_seconds"], "seconds": round(seconds, 3), "by_source": stats["by_source"]}
 
 
-def _pipeline(mode, detector, detector_config, train, validation, make_expert, store_path, max_call_rate, examples):
+def _pipeline(mode, detector, detector_config, train, validation, make_expert, store_path, max_call_rate, bank,
+              examples):
     knowledge = KnowledgeTable(Store(store_path)) if store_path is not None else None
     if mode == "llm-only":
-        return _llm_only(make_expert, train, validation, examples), {}
+        return _llm_only(make_expert, bank, examples), {}
     if mode == "collaborlog":
         coordinator = make_detector("autoencoder")
         coordinator.fit(train, validation)
         small = make_detector("knn")
         small.fit(train, validation)
-        bank = _bank(train, validation, examples)
         return CollaborLogPipeline(coordinator, small, make_expert("collaborlog"), knowledge, bank,
                                    CollabConfig(examples=examples)), {"detector": "knn", "coordinator": "autoencoder"}
     small = make_detector(detector, detector_config or {})
@@ -159,16 +160,14 @@ def _pipeline(mode, detector, detector_config, train, validation, make_expert, s
     if mode == "small-only":
         return SmallOnlyPipeline(small), {"detector": detector}
     tau = choose_tau(small.score(validation), max_call_rate)
-    bank = _bank(train, validation, examples)
     return (ColaPipeline(small, make_expert("cola"), knowledge, bank, CollabConfig(tau=tau, examples=examples)),
             {"detector": detector, "tau": round(tau, 6)})
 
 
-def _llm_only(make_expert, train: SequenceBatch, validation: SequenceBatch, examples: int) -> LlmOnlyPipeline:
-    """Every sequence to the LLM, with the same few-shot retrieval as the collaborative modes:
-    the reference differs from them only in who decides, so F1 and speed compare like with like."""
-    return LlmOnlyPipeline(make_expert("cola"), examples=_bank(train, validation, examples),
-                           config=CollabConfig(examples=examples))
+def _llm_only(make_expert, bank: ExampleBank | None, examples: int) -> LlmOnlyPipeline:
+    """Every sequence to the LLM, with the same few-shot bank as the collaborative modes: the
+    reference differs from them only in who decides, so F1 and speed compare like with like."""
+    return LlmOnlyPipeline(make_expert("cola"), examples=bank, config=CollabConfig(examples=examples))
 
 
 def _bank(train: SequenceBatch, validation: SequenceBatch, k: int) -> ExampleBank | None:
