@@ -15,8 +15,8 @@ marked ``fallback`` with the reason: every sequence always gets a verdict.
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Mapping
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,9 @@ from logsieve.detectors.base import Detector, SequenceBatch
 from logsieve.llm.compress import compress
 from logsieve.llm.expert import Expert
 from logsieve.records import Sequence
+
+
+CALL_SECONDS_KEPT = 10_000
 
 
 class CollabConfig(BaseModel):
@@ -58,7 +61,8 @@ class PipelineStats:
     """Answers asked for (a malformed answer is asked again)."""
     llm_malformed: int = 0
     """Answers that failed the verdict schema; 1 - malformed / attempts is the schema-valid rate."""
-    call_seconds: list[float] = field(default_factory=list)
+    call_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=CALL_SECONDS_KEPT))
+    """The latest calls' seconds, for p50/p95; bounded, since `detect --follow` runs for days."""
     by_source: Counter = field(default_factory=Counter)
 
     def add(self, v: SequenceVerdict) -> None:
@@ -76,11 +80,11 @@ class PipelineStats:
                 "by_source": dict(self.by_source)}
 
 
-def _quantile(values: list[float], q: float) -> float | None:
+def _quantile(values: Iterable[float], q: float) -> float | None:
     """The q-quantile by the nearest-rank rule (no interpolation: a reported latency was seen)."""
-    if not values:
-        return None
     ordered = sorted(values)
+    if not ordered:
+        return None
     return round(ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))], 3)
 
 
