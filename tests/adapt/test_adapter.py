@@ -56,8 +56,8 @@ def test_pseudo_labels_teach_the_new_failure_and_the_better_model_is_swapped_in(
     said = [Said("llm", bool(s.label) != (rng.random() < 0.1)) for s in stream]  # 10% of answers wrong
     before = prf(live.score(SequenceBatch(stream, NEW)).abnormal, SequenceBatch(stream, NEW).labels)["f1"]
     adapter.observe(said, stream, NEW)
-    assert adapter.stats.retrains == 1 and adapter.stats.swaps == 1 and slot.version == 2
-    outcome = adapter.stats.outcomes[0]
+    assert adapter.stats.retrains == 1 and adapter.swaps == 1 and slot.version == 2
+    outcome = adapter.outcomes[0]
     assert outcome.candidate_score > outcome.live_score
     assert adapter.stats.last_kept < adapter.stats.last_offered  # the GMM filter dropped some labels
     later = SequenceBatch(drifted(300, seed=6, start=9000), NEW)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -63,10 +63,8 @@ class PseudoLabel:
 class AdaptStats:
     pseudo_labels: int = 0
     retrains: int = 0
-    swaps: int = 0
     last_kept: int = 0
     last_offered: int = 0
-    outcomes: list[RetrainOutcome] = field(default_factory=list)
 
 
 class Adapter:
@@ -80,14 +78,22 @@ class Adapter:
         self.train = train
         self.validation = validation
         self.config = config or AdaptConfig()
-        self.on_done = on_done
         self.stats = AdaptStats()
         self._labels: list[PseudoLabel] = []
         self._since = 0
         self._lock = threading.Lock()
         self._templates: dict[int, str] = dict(train.templates)
-        self._retrainer = Retrainer(slot, self._fit_candidate, self._validate, self.config.tolerance, self._done)
+        self._retrainer = Retrainer(slot, self._fit_candidate, self._validate, self.config.tolerance, on_done)
         self._heldback: SequenceBatch | None = None
+
+    @property
+    def outcomes(self) -> list[RetrainOutcome]:
+        """Every retrain so far, oldest first."""
+        return self._retrainer.outcomes
+
+    @property
+    def swaps(self) -> int:
+        return sum(o.swapped for o in self.outcomes)
 
     @property
     def retraining(self) -> bool:
@@ -150,9 +156,3 @@ class Adapter:
     def _validate(self, model: Detector) -> float:
         batch = self._heldback if self._heldback is not None else self.validation
         return prf(model.score(batch).abnormal, batch.labels)["f1"]
-
-    def _done(self, outcome: RetrainOutcome) -> None:
-        self.stats.swaps += outcome.swapped
-        self.stats.outcomes.append(outcome)
-        if self.on_done is not None:
-            self.on_done(outcome)
