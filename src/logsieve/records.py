@@ -23,6 +23,7 @@ class QuarantineReason(str, Enum):
     TOO_LONG = "too_long"
     READ_ERROR = "read_error"
     TRUNCATED_ARCHIVE = "truncated_archive"
+    BAD_NDJSON = "bad_ndjson"  # an /ingest NDJSON line that is not a {"line": str} object
 
 
 class LogRecord(NamedTuple):
