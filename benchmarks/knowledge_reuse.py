@@ -8,7 +8,9 @@ and once without. Reports throughput (sequences/s) of each, their ratio, F1 of e
 and cache hits. The small model, tau and few-shot bank are fitted on train / validation only.
 
 Usage: python benchmarks/knowledge_reuse.py [--dataset hdfs-sample] [--limit 600]
-       [--detector logmoe] [--llm embedded|URL] [--json]
+       [--sample even|contiguous] [--detector logmoe] [--llm embedded|URL] [--json]
+``--sample contiguous`` takes the first ``--limit`` test sequences as they arrived (failures come
+in bursts there); ``even`` (default) spreads them over the split's time.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="hdfs-sample")
     ap.add_argument("--limit", type=int, default=600)
+    ap.add_argument("--sample", choices=("even", "contiguous"), default="even")
     ap.add_argument("--detector", default="logmoe")
     ap.add_argument("--llm", default="embedded")
     ap.add_argument("--json", action="store_true")
@@ -37,12 +40,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for name, store in (("without", None), ("with", Path(tmp) / "knowledge.db")):
                 runs[name] = run_collab(args.dataset, "cola", expert,
-                                        detector=args.detector, limit=args.limit, store_path=store, reference=False)
+                                        detector=args.detector, limit=args.limit, store_path=store, reference=False,
+                                        sample=args.sample)
                 print(json.dumps({name: runs[name]}), flush=True)
     finally:
         expert.close()
     w, wo = runs["with"], runs["without"]
-    out = {"dataset": args.dataset, "sequences": w["sequences"], "anomalies": w["anomalies"],
+    out = {"dataset": args.dataset, "sample": args.sample, "sequences": w["sequences"], "anomalies": w["anomalies"],
            "throughput_with": round(w["sequences"] / w["seconds"], 3),
            "throughput_without": round(wo["sequences"] / wo["seconds"], 3),
            "throughput_ratio": round(wo["seconds"] / w["seconds"], 2),

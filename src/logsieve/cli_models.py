@@ -260,7 +260,8 @@ def evaluate_collab_cmd(
     dataset: Annotated[str, typer.Option(help="Labelled data set (see `logsieve datasets`).")] = "hdfs-sample",
     mode: Annotated[str, typer.Option(help="cola, collaborlog, llm-only or small-only.")] = "cola",
     detector: Annotated[str, typer.Option(help="CoLA's small model (see `logsieve detectors`).")] = "logmoe",
-    limit: Annotated[Optional[int], typer.Option(help="Judge this many test sequences, taken evenly over time (anomalies in their natural share).")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Judge this many test sequences (see --sample).")] = None,
+    sample: Annotated[str, typer.Option(help="How --limit picks them: 'even' over the split's time (anomalies in their natural share) or 'contiguous' from its start (the stream as it came, bursts kept).")] = "even",
     llm: Annotated[str, typer.Option(help="embedded, or an OpenAI-compatible base URL.")] = "embedded",
     llm_model: Annotated[Optional[str], typer.Option(help="Packaged model name or GGUF path (embedded), or the server's model name.")] = None,
     max_call_rate: Annotated[float, typer.Option(help="CoLA: tau is the largest whose validation LLM-call rate stays within this.")] = 0.1,
@@ -285,7 +286,7 @@ def evaluate_collab_cmd(
     try:
         with err.status(f"evaluating {mode} on {dataset} ..."):
             result = run_collab(dataset, mode, make_expert, detector=detector, limit=limit, data_dir=data_dir,
-                                store_path=knowledge, max_call_rate=max_call_rate)
+                                store_path=knowledge, max_call_rate=max_call_rate, sample=sample)
     except (ImportError, RuntimeError, ValueError, OSError, KeyError) as exc:
         _fail(str(exc).strip("'\""))
     finally:

@@ -3,7 +3,7 @@ LLM-only reference in the same run, and the JSON figures the issue names."""
 
 from __future__ import annotations
 
-from logsieve.evaluate.collab_eval import evenly, run_collab
+from logsieve.evaluate.collab_eval import contiguous, evenly, run_collab
 from logsieve.llm import Expert
 from logsieve.llm.fake import ScriptedBackend
 from logsieve.records import Sequence
@@ -17,6 +17,18 @@ def test_evenly_spreads_over_time():
     picked = evenly(seqs, 5)
     assert [s.key for s in picked] == ["0", "25", "50", "74", "99"] or len(picked) == 5
     assert evenly(seqs, None) == seqs
+
+
+def test_contiguous_keeps_the_stream_as_it_came():
+    seqs = [Sequence(str(i)) for i in range(100)]
+    assert [s.key for s in contiguous(seqs, 3)] == ["0", "1", "2"]
+    assert contiguous(seqs, None) == seqs
+
+
+def test_small_only_on_a_contiguous_stretch(shared_data):
+    result = run_collab("bgl-2k", "small-only", lambda prompt: None, detector="pca", data_dir=shared_data,
+                        limit=20, sample="contiguous")
+    assert result["sequences"] == 20 and result["sample"] == "contiguous"
 
 
 def test_cola_mode_reports_its_figures_and_the_llm_only_reference(shared_data):

@@ -74,6 +74,17 @@ def evenly(seqs: list[Sequence], limit: int | None) -> list[Sequence]:
     return [seqs[i] for i in idx]
 
 
+def contiguous(seqs: list[Sequence], limit: int | None) -> list[Sequence]:
+    """The first ``limit`` sequences in time order: the stream as it arrived, bursts included."""
+    return list(seqs) if limit is None else list(seqs[:limit])
+
+
+SAMPLERS = {"even": evenly, "contiguous": contiguous}
+"""How ``limit`` picks test sequences: spread evenly over the split's time (each pattern in its
+natural proportion), or one contiguous stretch from the split's start (the stream as it came,
+where failures and workflows repeat in bursts)."""
+
+
 def run_collab(
     dataset: str,
     mode: str,
@@ -88,6 +99,7 @@ def run_collab(
     examples: int = 3,
     llm_only: dict[str, Any] | None = None,
     reference: bool = True,
+    sample: str = "even",
 ) -> dict[str, Any]:
     """Run ``mode`` (and LLM-only beside it for the collaborative modes); return the JSON figures.
 
@@ -101,7 +113,9 @@ def run_collab(
         raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
     ds = load_dataset(dataset, data_dir)
     train, validation, test = split_batches(ds)
-    seqs = evenly(test.sequences, limit)
+    if sample not in SAMPLERS:
+        raise ValueError(f"unknown sample {sample!r}; choose one of: {', '.join(SAMPLERS)}")
+    seqs = SAMPLERS[sample](test.sequences, limit)
     labels = SequenceBatch(seqs, ds.templates).labels
     fitted = time.perf_counter()
     bank = _bank(train, validation, examples) if mode != "small-only" else None  # one bank serves the reference too
@@ -111,7 +125,7 @@ def run_collab(
     warm = validation.sequences[:1]
     result = _judge(pipeline, seqs, ds.templates, labels, warm)
     result.update(extra, dataset=dataset, mode=mode, sequences=len(seqs), anomalies=int((labels == 1).sum()),
-                  fit_seconds=round(fit_seconds, 2), limit=limit)
+                  fit_seconds=round(fit_seconds, 2), limit=limit, sample=sample)
     if mode in ("cola", "collaborlog") and (reference or llm_only is not None):
         if llm_only is None:
             llm_only = _judge(_llm_only(make_expert, bank, examples), seqs, ds.templates, labels, warm)
