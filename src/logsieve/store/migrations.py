@@ -120,6 +120,89 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX models_by_name ON models (name, status)",
         ),
     ),
+    Migration(
+        name="service state",
+        statements=(
+            # `logsieve serve`'s durable ingest log: every accepted line is committed here before
+            # the client hears 202 (or a followed file's offset moves); the detection thread reads
+            # it in id order. Rows up to the last checkpoint are pruned: their text lives on in
+            # service_verdict_lines or inside the checkpoint's open sequences.
+            """
+            CREATE TABLE service_log (
+                id          INTEGER PRIMARY KEY,
+                source      TEXT    NOT NULL,
+                line_no     INTEGER NOT NULL,
+                text        TEXT    NOT NULL,
+                received_at REAL    NOT NULL
+            )
+            """,
+            # Per source: the next line number to hand out and, for a followed file, the byte
+            # offset and file identity (device:inode) the log holds lines up to.
+            """
+            CREATE TABLE service_sources (
+                source    TEXT    PRIMARY KEY,
+                kind      TEXT    NOT NULL,
+                next_line INTEGER NOT NULL,
+                offset    INTEGER NOT NULL DEFAULT 0,
+                file_id   TEXT    NOT NULL DEFAULT '',
+                updated_at REAL   NOT NULL
+            ) WITHOUT ROWID
+            """,
+            # One row: the log id the detection state covers, and that state (parser, open
+            # sequences, template first-seen times), written in the transaction of a flush.
+            """
+            CREATE TABLE service_checkpoint (
+                id         INTEGER PRIMARY KEY CHECK (id = 1),
+                cursor     INTEGER NOT NULL,
+                model      TEXT    NOT NULL,
+                state      BLOB    NOT NULL,
+                created_at REAL    NOT NULL
+            )
+            """,
+            # What /verdicts/{id} shows: every line of the judged sequence, with its text.
+            """
+            CREATE TABLE service_verdict_lines (
+                verdict_id  INTEGER NOT NULL,
+                pos         INTEGER NOT NULL,
+                source      TEXT    NOT NULL,
+                line_no     INTEGER NOT NULL,
+                text        TEXT    NOT NULL,
+                template_id INTEGER NOT NULL,
+                PRIMARY KEY (verdict_id, pos)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE service_verdict_meta (
+                verdict_id    INTEGER PRIMARY KEY,
+                pattern       TEXT    NOT NULL,
+                model_version INTEGER,
+                note          TEXT    NOT NULL DEFAULT ''
+            )
+            """,
+            "CREATE INDEX service_verdict_meta_pattern ON service_verdict_meta (pattern)",
+            "CREATE INDEX verdicts_created ON verdicts (created_at)",
+            """
+            CREATE TABLE service_templates (
+                id         INTEGER PRIMARY KEY,
+                template   TEXT    NOT NULL,
+                count      INTEGER NOT NULL,
+                first_seen REAL    NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE service_quarantine (
+                id         INTEGER PRIMARY KEY,
+                source     TEXT    NOT NULL,
+                line_no    INTEGER NOT NULL,
+                reason     TEXT    NOT NULL,
+                detail     TEXT    NOT NULL,
+                raw        BLOB    NOT NULL,
+                created_at REAL    NOT NULL,
+                UNIQUE (source, line_no)
+            )
+            """,
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
