@@ -8,6 +8,7 @@ verdict stands and ``note`` says why). Every sequence gets exactly one verdict.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,8 +79,14 @@ class VerdictWriter:
             self._fh.flush()
         if self.store is None or not verdicts:
             return
-        now = time.time()
         with self.store.transaction() as conn:
+            self.insert(conn, verdicts, time.time())
+
+    @staticmethod
+    def insert(conn: sqlite3.Connection, verdicts: list[SequenceVerdict], now: float) -> None:
+        """The rows of :meth:`write` on an open transaction, so a caller (``logsieve serve``)
+        can commit verdicts together with the state they cover."""
+        if verdicts:
             conn.executemany(
                 "INSERT OR IGNORE INTO verdicts (identity, seq_key, status, source, score, confidence, explanation, "
                 "refs, template_ids, detector, prompt_id, backend, start_time, end_time, created_at) "
