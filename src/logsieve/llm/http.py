@@ -5,6 +5,10 @@ a config file can be committed). Each request has a timeout; connection errors, 
 and 5xx answers are retried with exponential backoff (tenacity), then reported as
 :class:`LLMUnavailable` so the pipeline falls back to the small model. A semaphore bounds how
 many requests are in flight at once, for servers that queue badly.
+
+Every message is redacted (:mod:`logsieve.llm.redact`: tokens, keys, passwords, e-mails)
+before it is sent, because a remote server is a third party; ``redact: false`` (or a
+:class:`RedactConfig`) in the config changes that.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ import threading
 import time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from logsieve._optional import require
 from logsieve.llm.base import ChatRequest, LLMBackend, LLMReply, LLMUnavailable
 from logsieve.llm.embedded import _reply
+from logsieve.llm.redact import RedactConfig, Redactor
 
 
 class HttpConfig(BaseModel):
@@ -37,6 +42,14 @@ class HttpConfig(BaseModel):
     max_tokens: int = Field(default=160, ge=16)
     json_schema: bool = True
     """Send the verdict schema as ``response_format``; turn off for servers that reject it."""
+    redact: RedactConfig = Field(default_factory=RedactConfig)
+    """Secrets masked before sending (on by default; ``false`` turns it off, e.g. for a server
+    on this machine)."""
+
+    @field_validator("redact", mode="before")
+    @classmethod
+    def _redact_flag(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
 
 
 class _Retryable(Exception):
@@ -58,9 +71,11 @@ class HttpBackend(LLMBackend):
         self._client = self._httpx.Client(base_url=self.config.base_url.rstrip("/"), headers=headers,
                                           timeout=self.config.timeout_s)
         self._slots = threading.BoundedSemaphore(self.config.max_concurrency)
+        self._redactor = Redactor(self.config.redact)
 
     def complete(self, request: ChatRequest) -> LLMReply:
-        body: dict[str, Any] = {"model": self.config.model, "messages": request.messages, "temperature": 0,
+        messages = self._redactor.redact_messages(request.messages)
+        body: dict[str, Any] = {"model": self.config.model, "messages": messages, "temperature": 0,
                                 "max_tokens": min(request.max_tokens, self.config.max_tokens)}
         if self.config.json_schema:
             body["response_format"] = {"type": "json_schema",

@@ -203,6 +203,32 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        name="alert deliveries",
+        statements=(
+            # Every try to deliver an alert (and every alert dropped or rate-limited before a
+            # try), so "did the pager get it?" has an answer: which sink, which pattern, which
+            # attempt, the HTTP status or the error, when. `outcome` is sent | retry | failed |
+            # rate_limited | dropped.
+            """
+            CREATE TABLE alert_deliveries (
+                id          INTEGER PRIMARY KEY,
+                sink        TEXT    NOT NULL,
+                kind        TEXT    NOT NULL,
+                pattern     TEXT    NOT NULL,
+                dedup_key   TEXT    NOT NULL,
+                alert_count INTEGER NOT NULL,
+                attempt     INTEGER NOT NULL,
+                outcome     TEXT    NOT NULL,
+                status_code INTEGER,
+                error       TEXT    NOT NULL DEFAULT '',
+                seq_key     TEXT    NOT NULL DEFAULT '',
+                created_at  REAL    NOT NULL
+            )
+            """,
+            "CREATE INDEX alert_deliveries_by_pattern ON alert_deliveries (pattern, created_at)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
