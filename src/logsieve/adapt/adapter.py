@@ -17,17 +17,23 @@ a retrain starts in the background (:class:`~logsieve.adapt.swap.Retrainer`):
 4. it is swapped in only if its F1 on the held-back slice is not worse than the live model's.
 
 Detection reads the model from the :class:`~logsieve.adapt.swap.ModelSlot` once per batch,
-so it never waits for training and never sees half a swap.
+so it never waits for training and never sees half a swap. Steps 2 and 3 (the fits) run in a
+spawned child process at low priority with one torch thread (``isolation="process"``, see
+:mod:`logsieve.adapt.isolated`): in a thread of this process they took the GIL and torch's
+process-wide threads from detection.
 """
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from logsieve.adapt.isolated import ChildLimits, ProcessFit, limit_threads
 from logsieve.adapt.noise import NoiseFilterConfig, clean_mask, per_sample_loss
 from logsieve.adapt.swap import ModelSlot, RetrainOutcome, Retrainer
 from logsieve.detectors.base import Detector, SequenceBatch, prf
@@ -51,6 +57,12 @@ class AdaptConfig(BaseModel):
     use_filter: bool = True
     """False keeps every pseudo-label (the benchmark's "keep all" arm)."""
     background: bool = True
+    isolation: Literal["process", "thread"] = "process"
+    """Where a background retrain fits: ``process``, a spawned child at low priority with one
+    torch thread (detection keeps its CPU and GIL: :mod:`logsieve.adapt.isolated`; ``make``
+    must then be picklable, e.g. ``functools.partial(make_detector, "logmoe")``), or
+    ``thread``, in this process. A synchronous retrain (``background=False``) runs in the caller."""
+    child: ChildLimits = ChildLimits()
 
 
 @dataclass
@@ -78,6 +90,9 @@ class Adapter:
         self.train = train
         self.validation = validation
         self.config = config or AdaptConfig()
+        if self.config.background and self.config.isolation == "process":
+            _check_picklable(make)
+        self._process: ProcessFit | None = None
         self.stats = AdaptStats()
         self._labels: list[PseudoLabel] = []
         self._since = 0
@@ -141,18 +156,69 @@ class Adapter:
     def _fit_candidate(self) -> Detector:
         learn, tune, judge, templates = self._split()
         self._heldback = SequenceBatch(judge, templates) if judge else SequenceBatch(self.validation.sequences, templates)
-        offered = SequenceBatch(learn, templates)
-        tuning = SequenceBatch(self.validation.sequences + tune, templates)
-        if self.config.use_filter and learn:
-            warm = self.make()
-            warm.fit(SequenceBatch(self.train.sequences + learn, templates), tuning)
-            losses = per_sample_loss(warm.score(offered).confidence, offered.labels)
-            offered = offered.subset(clean_mask(losses, self.config.filter).keep)
-        self.stats.last_offered, self.stats.last_kept = len(learn), len(offered)
-        candidate = self.make()
-        candidate.fit(SequenceBatch(self.train.sequences + offered.sequences, templates), tuning)
+        plan = CandidatePlan(self.make, self.train.sequences, learn, self.validation.sequences + tune, templates,
+                             self.config.use_filter, self.config.filter)
+        if self.config.background and self.config.isolation == "process":
+            fit = ProcessFit(replace(plan, threads=self.config.child.threads), self.config.child)
+            self._process = fit
+            try:
+                candidate = fit()
+            finally:
+                self._process = None
+            info = fit.last_info
+        else:
+            candidate, info = plan()
+        self.stats.last_offered, self.stats.last_kept = info["offered"], info["kept"]
         return candidate
+
+    @property
+    def child_pid(self) -> int | None:
+        """The pid of the training child while one runs (process isolation), else None."""
+        fit = self._process
+        return fit.pid if fit is not None else None
 
     def _validate(self, model: Detector) -> float:
         batch = self._heldback if self._heldback is not None else self.validation
         return prf(model.score(batch).abnormal, batch.labels)["f1"]
+
+
+@dataclass(frozen=True)
+class CandidatePlan:
+    """One candidate fit (steps 2 and 3 of the module docstring), as data: picklable, so a
+    child process can run it. Calling it returns the candidate and what the filter kept."""
+
+    make: Callable[[], Detector]
+    train: list[Sequence]
+    learn: list[Sequence]
+    """Pseudo-labels offered to the filter."""
+    tuning: list[Sequence]
+    templates: dict[int, str]
+    use_filter: bool
+    filter: NoiseFilterConfig
+    threads: int | None = None
+    """Override the detectors' torch thread count (the child's limit)."""
+
+    def __call__(self) -> tuple[Detector, dict[str, Any]]:
+        tuning = SequenceBatch(self.tuning, self.templates)
+        offered = SequenceBatch(self.learn, self.templates)
+        if self.use_filter and self.learn:
+            warm = self._new()
+            warm.fit(SequenceBatch(self.train + self.learn, self.templates), tuning)
+            losses = per_sample_loss(warm.score(offered).confidence, offered.labels)
+            offered = offered.subset(clean_mask(losses, self.filter).keep)
+        candidate = self._new()
+        candidate.fit(SequenceBatch(self.train + offered.sequences, self.templates), tuning)
+        return candidate, {"offered": len(self.learn), "kept": len(offered)}
+
+    def _new(self) -> Detector:
+        model = self.make()
+        return limit_threads(model, self.threads) if self.threads is not None else model
+
+
+def _check_picklable(make: Callable[[], Detector]) -> None:
+    try:
+        pickle.dumps(make)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise ValueError("a background retrain in a child process needs a picklable `make` (a module-level "
+                         "function or functools.partial(make_detector, NAME, CONFIG), not a lambda), or "
+                         f"AdaptConfig(isolation='thread'): {exc}") from exc
