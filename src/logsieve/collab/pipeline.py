@@ -191,20 +191,38 @@ class ColaPipeline(Pipeline):
 
 
 class CollaborLogPipeline(Pipeline):
+    """CollaborLog. With an ``evolver`` (:class:`~logsieve.adapt.evolve.Evolver`) the
+    coordinator and small model are the evolver's live pair, read once per batch, and every
+    batch's LLM judgements are handed to it, so what the LLM judged stops being routed to it."""
+
     name = "collaborlog"
 
-    def __init__(self, coordinator: Detector, small: Detector, expert: Expert | None = None,
-                 knowledge: KnowledgeTable | None = None, examples: ExampleBank | None = None,
-                 config: CollabConfig | None = None) -> None:
+    def __init__(self, coordinator: Detector | None = None, small: Detector | None = None,
+                 expert: Expert | None = None, knowledge: KnowledgeTable | None = None,
+                 examples: ExampleBank | None = None, config: CollabConfig | None = None,
+                 evolver: Any = None) -> None:
         super().__init__(expert, knowledge, examples, config)
-        self.coordinator = coordinator
-        self.small = small
+        if evolver is None and (coordinator is None or small is None):
+            raise ValueError("CollaborLogPipeline needs a coordinator and a small model, or an evolver holding both")
+        self.evolver = evolver
+        self._pair = (coordinator, small)
+
+    @property
+    def coordinator(self) -> Detector:
+        return self.evolver.coordinator if self.evolver is not None else self._pair[0]
+
+    @property
+    def small(self) -> Detector:
+        return self.evolver.small if self.evolver is not None else self._pair[1]
 
     def _judge(self, seqs, templates):
-        unfamiliar = self.coordinator.score(SequenceBatch(seqs, templates)).abnormal
+        coordinator, small_model = self.evolver.slot.current if self.evolver is not None else self._pair
+        unfamiliar = coordinator.score(SequenceBatch(seqs, templates)).abnormal
         out = []
-        for seq, small, route in zip(seqs, _small_verdicts(self.small, seqs, templates), unfamiliar):
+        for seq, small, route in zip(seqs, _small_verdicts(small_model, seqs, templates), unfamiliar):
             out.append(self._escalate(seq, templates, small) if route else small)
+        if self.evolver is not None:
+            self.evolver.observe(out, seqs, templates)
         return out
 
 
