@@ -229,6 +229,44 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX alert_deliveries_by_pattern ON alert_deliveries (pattern, created_at)",
         ),
     ),
+    Migration(
+        name="explanations",
+        statements=(
+            # Root-cause explanations, one per anomaly *pattern* (hash of the ordered distinct
+            # template ids, as alerts use): two anomalies that fail the same way share one LLM
+            # call. `evidence` holds the cited item numbers (items = distinct templates in order
+            # of first appearance, the same for every sequence of the pattern); `items` the item
+            # texts the LLM was shown.
+            """
+            CREATE TABLE explanations (
+                pattern    TEXT    PRIMARY KEY,
+                cause      TEXT    NOT NULL,
+                evidence   TEXT    NOT NULL,
+                next_step  TEXT    NOT NULL,
+                items      TEXT    NOT NULL,
+                prompt_id  TEXT    NOT NULL,
+                backend    TEXT    NOT NULL,
+                seconds    REAL    NOT NULL,
+                created_at REAL    NOT NULL
+            ) WITHOUT ROWID
+            """,
+            # Each anomalous verdict's link to its pattern's explanation, or why it has none
+            # (`failed`: the LLM was down or answered malformed; `skipped`: the job's cap was
+            # spent). `lines`: the verdict's own lines (bounded) with its item number, text and
+            # whether the explanation cites it.
+            """
+            CREATE TABLE verdict_explanations (
+                verdict_id INTEGER PRIMARY KEY,
+                pattern    TEXT    NOT NULL,
+                status     TEXT    NOT NULL CHECK (status IN ('explained', 'failed', 'skipped')),
+                reason     TEXT    NOT NULL DEFAULT '',
+                lines      TEXT    NOT NULL,
+                created_at REAL    NOT NULL
+            )
+            """,
+            "CREATE INDEX verdict_explanations_by_pattern ON verdict_explanations (pattern)",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
