@@ -56,7 +56,8 @@ def test_media_kinds():
 def test_never_raises_and_accounts_for_every_line(body, ndjson, limit):
     ctype = "application/x-ndjson" if ndjson else "text/plain"
     batch = split_body(body, ctype, limit)
-    assert len(batch.sources) == len(batch.lines)
+    assert len(batch.sources) == len(batch.lines) == len(batch.positions)
+    assert sorted(batch.positions + [q.line_no for q in batch.quarantined]) == sorted(set(batch.positions + [q.line_no for q in batch.quarantined]))
     for line in batch.lines:
         assert len(line.encode("utf-8")) <= limit and "\n" not in line
     if not ndjson:  # text: every line is either accepted or quarantined

@@ -39,12 +39,15 @@ class IngestBatch:
     """What one body held: accepted lines (in order) and what was set aside.
 
     ``sources[i]`` is the per-line source an NDJSON object named, or None (use the request's
-    ``?source=``); it is always as long as ``lines``.
+    ``?source=``); ``positions[i]`` is the line's 1-based number in the body (quarantine records
+    carry theirs as ``line_no``), so a caller can number lines and rejects in body order. Both
+    are always as long as ``lines``.
     """
 
     lines: list[str] = field(default_factory=list)
     quarantined: list[QuarantineRecord] = field(default_factory=list)
     sources: list[str | None] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
 
 
 def media_kind(content_type: str | None) -> MediaKind | None:
@@ -123,6 +126,7 @@ def _take_text(batch: IngestBatch, source: str, line_no: int, raw: bytes, limit:
         return
     batch.lines.append(text)
     batch.sources.append(None)
+    batch.positions.append(line_no)
 
 
 def _take_ndjson(batch: IngestBatch, source: str, line_no: int, raw: bytes, limit: int) -> None:
@@ -149,6 +153,7 @@ def _take_ndjson(batch: IngestBatch, source: str, line_no: int, raw: bytes, limi
         return
     batch.lines.append(obj["line"])
     batch.sources.append(obj.get("source"))
+    batch.positions.append(line_no)
 
 
 def _object_problem(obj: object, limit: int) -> str | None:
