@@ -416,6 +416,7 @@ def main() -> None:
 import logsieve.cli_adapt  # noqa: E402, F401
 import logsieve.cli_label  # noqa: E402, F401
 import logsieve.cli_models  # noqa: E402, F401
+import logsieve.cli_serve  # noqa: E402, F401
 
 
 if __name__ == "__main__":
