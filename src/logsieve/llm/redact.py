@@ -61,15 +61,18 @@ _RULES: tuple[tuple[str, str, str], ...] = (
      r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|.*)",
      "<PRIVATE_KEY>"),
     ("jwt", r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*", "<JWT>"),
-    ("auth_scheme", r"(?i)\b(bearer|basic)(\s+)(?!<[A-Z_]+>)[A-Za-z0-9\-._~+/]{8,}=*", r"\1\2<TOKEN>"),
+    # (not when a "=" or ":" follows: "Bearer password=x" is a key=value pair, masked below)
+    ("auth_scheme", r"(?i)\b(bearer|basic)(\s+)(?!<[A-Z_]+>)[A-Za-z0-9\-._~+/]{8,}=*(?![A-Za-z0-9\-._~+/=:])",
+     r"\1\2<TOKEN>"),
     # "token abc123...": only when the value has a digit, so "token expired" stays prose
-    ("token_word", r"(?i)\b(token)(\s+)(?!<[A-Z_]+>)(?=[A-Za-z\-._~+/]*\d)[A-Za-z0-9\-._~+/]{12,}=*", r"\1\2<TOKEN>"),
+    ("token_word", r"(?i)\b(token)(\s+)(?!<[A-Z_]+>)(?=[A-Za-z\-._~+/]*\d)[A-Za-z0-9\-._~+/]{12,}=*"
+     r"(?![A-Za-z0-9\-._~+/=:])", r"\1\2<TOKEN>"),
     ("aws_key_id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b", "<AWS_KEY>"),
     ("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})", "<TOKEN>"),
     ("slack_token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}", "<TOKEN>"),
     ("sk_token", r"\b(?:sk|rk|pk)[-_](?:live_|test_|proj-|ant-)?[A-Za-z0-9_-]{20,}", "<TOKEN>"),
     ("google_key", r"\bAIza[0-9A-Za-z_-]{35}", "<TOKEN>"),
-    ("url_credentials", r"(?i)\b([a-z][a-z0-9+.-]{1,20}://[^\s:/@<>]{1,128}):[^\s@/<>]{1,256}@", r"\1:<SECRET>@"),
+    ("url_credentials", r"(?i)\b([a-z][a-z0-9+.-]{1,20}://[^\s:/@<>]{0,128}):[^\s@/<>]{1,256}@", r"\1:<SECRET>@"),
     # key=value / key: value / "key": "value", the key kept; a value already masked is left alone
     ("key_value",
      r"(?i)((?<![A-Za-z0-9])[\w.-]{0,40}" + _SECRET_KEYS + r"[\w.-]{0,20}[\"']?\s*[:=]\s*[\"']?)"
