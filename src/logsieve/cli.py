@@ -414,6 +414,7 @@ def main() -> None:
 
 # Commands defined in other modules register themselves on `app` when imported.
 import logsieve.cli_adapt  # noqa: E402, F401
+import logsieve.cli_explain  # noqa: E402, F401
 import logsieve.cli_label  # noqa: E402, F401
 import logsieve.cli_models  # noqa: E402, F401
 import logsieve.cli_serve  # noqa: E402, F401

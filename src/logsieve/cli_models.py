@@ -173,6 +173,8 @@ def detect(
     coordinator: Annotated[Optional[Path], typer.Option(help="collaborlog: model directory of a trained `autoencoder`.")] = None,
     follow: Annotated[bool, typer.Option("--follow", help="Keep reading the file as it grows (like tail -F), judging sequences as they close; Ctrl-C judges what is open and stops.")] = False,
     max_llm_calls: Annotated[Optional[int], typer.Option(help="Ask the LLM at most this many times (cost control); later unsure sequences keep the small model's verdict, marked.")] = None,
+    explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Explain each anomaly's root cause with the LLM after its batch, beside detection (one call per new anomaly pattern; see `logsieve explain`). Default: on when an LLM is configured.")] = None,
+    max_explanations: Annotated[int, typer.Option(min=0, help="At most this many LLM calls for explanations in this job; later new patterns are left for `logsieve explain ID --generate`.")] = 20,
     store: Annotated[Path, typer.Option(help="SQLite store for verdicts, the knowledge table and pseudo-labels.")] = Path(".logsieve/logsieve.db"),
     out_path: Annotated[Optional[Path], typer.Option("--out", help="Also write every verdict as JSON lines here.")] = None,
     top: Annotated[int, typer.Option(help="How many anomalies the summary shows.")] = 10,
@@ -201,7 +203,7 @@ def detect(
         _fail(str(exc).strip("'\""))
     job = DetectJobConfig(tuple(files), model, fmt, store, mode=mode, llm=_llm_config(llm, llm_model), tau=tau,  # type: ignore[arg-type]
                           coordinator_dir=coordinator, jsonl=out_path, max_llm_calls=max_llm_calls,
-                          follow=follow)
+                          follow=follow, explain=explain, max_explanations=max_explanations)
     anomalies: list = []
     try:
         with err.status("detecting ...") as status:
@@ -219,6 +221,11 @@ def detect(
     out.print(f"[bold]{s['sequences']:,}[/] sequences, [bold red]{s['anomalies']:,}[/] anomalies; "
               f"LLM calls {s['llm_calls']} ({s['llm_failures']} failed, {s['llm_seconds']:.1f}s), cache hits "
               f"{s['cache_hits']}; {s['seconds']:.1f}s. Verdicts in {store}" + (f" and {out_path}" if out_path else ""))
+    if s.get("explanations"):
+        e = s["explanations"]
+        out.print(f"explanations: {e['explained']} of {e['anomalies']} anomalies ({e['llm_calls']} LLM calls, "
+                  f"{e['reused']} shared by pattern, {e['failed']} failed, {e['skipped']} over the cap); "
+                  "`logsieve explain VERDICT_ID` prints one")
 
 
 def _llm_config(llm: str, llm_model: Optional[str]) -> Optional[dict[str, Any]]:

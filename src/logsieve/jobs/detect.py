@@ -59,6 +59,11 @@ class DetectJobConfig:
     """Keep reading the (one) source as it grows, judging each sequence as it closes, until
     interrupted; then judge what is still open."""
     stop: threading.Event | None = None
+    explain: bool | None = None
+    """Explain each anomaly's root cause with the LLM, after its batch and beside detection
+    (:mod:`logsieve.explain`). None: when an LLM is configured."""
+    max_explanations: int | None = 20
+    """LLM calls for explanations in this job (one per new anomaly pattern); None: no cap."""
 
 
 @dataclass
@@ -69,10 +74,12 @@ class DetectSummary(PipelineStats):
     quarantined: int = 0
     seconds: float = 0.0
     store: str = ""
+    explanations: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return super().as_dict() | {"seconds": round(self.seconds, 3), "lines": self.lines,
-                                    "quarantined": self.quarantined, "store": self.store}
+                                    "quarantined": self.quarantined, "store": self.store,
+                                    "explanations": self.explanations}
 
 
 def build_pipeline(config: DetectJobConfig, bundle: ModelBundle, store: Store) -> Pipeline:
@@ -113,6 +120,7 @@ def run_detect(
     store = Store(config.store)
     writer = VerdictWriter(store, config.jsonl)
     pipeline = build_pipeline(config, bundle, store)
+    explainer = _explain_worker(config, pipeline, store)
     parse_summary = ParseSummary()
     job = ParseJobConfig(config.sources, config.log_format, drain=parser.config, max_line_bytes=config.max_line_bytes)
     reader = None
@@ -133,6 +141,8 @@ def run_detect(
         if pending:
             verdicts = pipeline.judge(pending, templates)
             writer.write(verdicts)
+            if explainer is not None:
+                explainer.submit(verdicts, pending, templates)
             if on_verdicts is not None:
                 on_verdicts(verdicts)
             pending.clear()
@@ -148,10 +158,25 @@ def run_detect(
         pending.extend(grouper.flush())
         flush()
     finally:
+        if explainer is not None:
+            explainer.close()  # finishes the queued batches (bounded by the cap) before the store closes
         writer.close()
         store.close()
         backend = getattr(getattr(pipeline, "expert", None), "backend", None)
         if backend is not None:
             backend.close()
     return DetectSummary(**vars(pipeline.stats), lines=parse_summary.lines, quarantined=parse_summary.quarantined,
-                         seconds=time.perf_counter() - start, store=str(config.store))
+                         seconds=time.perf_counter() - start, store=str(config.store),
+                         explanations=explainer.explainer.stats.as_dict() if explainer is not None else None)
+
+
+def _explain_worker(config: DetectJobConfig, pipeline: Pipeline, store: Store):
+    """The background explainer of this job, sharing the pipeline's LLM; None when off."""
+    backend = getattr(getattr(pipeline, "expert", None), "backend", None)
+    if config.explain is False or (config.explain is None and backend is None):
+        return None
+    if backend is None:
+        raise ValueError("explanations need an LLM: give --llm, or --no-explain")
+    from logsieve.explain import ExplainConfig, Explainer, ExplainWorker
+
+    return ExplainWorker(Explainer(backend, store, ExplainConfig(max_calls=config.max_explanations)))
