@@ -171,8 +171,9 @@ class ServiceState:
             (after, limit)).fetchall()
 
     def last_log_id(self) -> int:
-        row = self.store.connection.execute("SELECT MAX(id) FROM service_log").fetchone()
-        return row[0] or 0
+        """The newest id handed out (AUTOINCREMENT's counter: the log may be pruned empty)."""
+        row = self.store.connection.execute("SELECT seq FROM sqlite_sequence WHERE name = 'service_log'").fetchone()
+        return row[0] if row else 0
 
     def load_checkpoint(self) -> Checkpoint | None:
         row = self.store.connection.execute(
