@@ -126,10 +126,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             # `logsieve serve`'s durable ingest log: every accepted line is committed here before
             # the client hears 202 (or a followed file's offset moves); the detection thread reads
             # it in id order. Rows up to the last checkpoint are pruned: their text lives on in
-            # service_verdict_lines or inside the checkpoint's open sequences.
+            # service_verdict_lines or inside the checkpoint's open sequences. AUTOINCREMENT: ids
+            # must never be reused after that pruning empties the table (the cursor is an id).
             """
             CREATE TABLE service_log (
-                id          INTEGER PRIMARY KEY,
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
                 source      TEXT    NOT NULL,
                 line_no     INTEGER NOT NULL,
                 text        TEXT    NOT NULL,
