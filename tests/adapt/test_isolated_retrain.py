@@ -77,7 +77,7 @@ def test_a_killed_child_leaves_the_old_model_live_and_is_recorded():
 
 def test_a_child_past_its_time_limit_is_stopped():
     with pytest.raises(FitCrashed, match="limit"):
-        ProcessFit(functools.partial(time.sleep, 60), ChildLimits(nice=0, timeout_s=3))()
+        ProcessFit(functools.partial(time.sleep, 60), ChildLimits(nice=0, timeout_s=1.5))()
 
 
 def test_a_lambda_cannot_cross_into_a_child_and_says_what_to_do():
