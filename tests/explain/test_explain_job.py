@@ -98,3 +98,20 @@ def test_a_verdict_without_an_explanation_says_how_to_get_one(detected):
         vid, = store.connection.execute("SELECT id FROM verdicts WHERE status = 'normal' LIMIT 1").fetchone()
     text = CliRunner().invoke(app, ["explain", str(vid), "--store", str(db)]).stdout
     assert "No explanation stored" in text and "--generate" in text
+
+
+def test_generate_asks_now_for_a_verdict_left_over_the_cap(detected, bundle, monkeypatch):
+    _, db, _ = detected
+    with Store(db) as store:
+        vid, = store.connection.execute("SELECT verdict_id FROM verdict_explanations WHERE status = 'skipped' "
+                                        "LIMIT 1").fetchone()
+    other = json.dumps({"cause": "the block was never closed", "evidence": [0], "next_step": "look at the namenode"})
+    backend = ScriptedBackend([other])
+    monkeypatch.setattr(logsieve.llm, "make_backend", lambda config=None: backend)
+    res = CliRunner().invoke(app, ["explain", str(vid), "--store", str(db), "--generate", "--model", str(bundle),
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout.strip().splitlines()[-1])["explanation"]
+    assert doc["status"] == "explained" and doc["cause"] == "the block was never closed" and len(backend.requests) == 1
+    assert "<template" not in backend.requests[0].messages[1]["content"]  # the parser state named every template
+    assert any(ln["cited"] for ln in doc["lines"])  # the lines kept with the skipped link were reused
