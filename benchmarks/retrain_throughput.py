@@ -16,7 +16,7 @@ contain does not matter to the throughput; they are not scored on).
 +10 with one torch thread; ``thread`` fits in a thread of this process (the earlier way);
 ``both`` measures each, one after the other, in the same run.
 
-Usage: nice -n 10 python benchmarks/retrain_throughput.py [--rounds 2] [--a-seconds 40]
+Usage: nice -n 10 python benchmarks/retrain_throughput.py [--rounds 2] [--a-seconds 60]
        [--block 256] [--pseudo 800] [--isolation process|thread|both] [--json]
 """
 
@@ -82,7 +82,7 @@ class Stream:
 def measure(args, isolation: str, ds, train, validation, test, live) -> dict:
     slot = ModelSlot(live)
     cfg = AdaptConfig(warmup=10**9, background=True, isolation=isolation)  # retrains only when asked
-    make = functools.partial(make_detector, "logmoe")
+    make = functools.partial(make_detector, args.detector)
     adapter = Adapter(slot, make, train, validation, cfg)
     pseudo = test.sequences[: args.pseudo]
 
@@ -150,8 +150,9 @@ def _phase_b(stream: Stream, adapter: Adapter) -> Phase:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="hdfs-sample")
+    ap.add_argument("--detector", default="logmoe", help="small model (logmoe for the figure; logreg for a quick try)")
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--a-seconds", type=float, default=40.0)
+    ap.add_argument("--a-seconds", type=float, default=60.0)
     ap.add_argument("--block", type=int, default=256)
     ap.add_argument("--pseudo", type=int, default=800)
     ap.add_argument("--isolation", choices=("process", "thread", "both"), default="process")
@@ -161,13 +162,13 @@ def main() -> None:
     load = os.getloadavg()
     ds = load_dataset(args.dataset)
     train, validation, test = split_batches(ds)
-    live = make_detector("logmoe")
+    live = make_detector(args.detector)
     fit_start = time.perf_counter()
     live.fit(train, validation)
     fit_seconds = time.perf_counter() - fit_start
     runs = [measure(args, iso, ds, train, validation, test, live)
             for iso in (("process", "thread") if args.isolation == "both" else (args.isolation,))]
-    out = {"dataset": args.dataset, "detector": "logmoe", "block": args.block, "rounds": args.rounds,
+    out = {"dataset": args.dataset, "detector": args.detector, "block": args.block, "rounds": args.rounds,
            "a_seconds": args.a_seconds, "pseudo_labels": args.pseudo, "cpus": os.cpu_count(),
            "loadavg_at_start": [round(x, 2) for x in load], "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
            "live_fit_seconds": round(fit_seconds, 1), "wall_seconds": round(time.time() - started, 1),
