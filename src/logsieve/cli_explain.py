@@ -175,7 +175,8 @@ def _print(verdict: dict[str, Any], doc: dict[str, Any] | None, store: Path) -> 
         out.print(f"[bold]cause:[/] {escape(doc['cause'])}")
         out.print(f"[bold]next step:[/] {escape(doc['next_step'])}")
         out.print(f"[bold]evidence:[/] items {', '.join(map(str, doc['cited_items']))}"
-                  + (f" ({len(doc['evidence'])} lines)" if doc["evidence"] else ""))
+                  + (f" ({len(doc['evidence'])} line(s) of this verdict)" if doc["evidence"] else "")
+                  + "; the items as the LLM was shown them (first anomaly of the pattern), > cited:")
         for i, text in enumerate(doc["items"]):
             mark = ">" if i in doc["cited_items"] else " "
             out.print(f" {mark} [{i}] {escape(text)}", highlight=False)
