@@ -141,7 +141,8 @@ def _why(exitcode: int | None, work: Path) -> str:
         except ValueError:
             name = f"signal {-exitcode}"
         return f"the training process was killed ({name})"
-    return f"the training process exited with code {exitcode}"
+    return (f"the training process exited with code {exitcode} before it could say why (its stderr has the "
+            "traceback; a spawned child must be able to import the parent's __main__ module)")
 
 
 def _torch_threads() -> int | None:
