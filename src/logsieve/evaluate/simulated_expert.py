@@ -3,7 +3,8 @@
 The embedded 0.5B model costs about 5 s a verdict on two cores, so a stream benchmark that
 asks it thousands of times is out of reach. :class:`OracleBackend` is an LLM backend that
 knows each sequence's true label and answers with it, flipped with probability
-``error_rate``. It sits behind the real :class:`~logsieve.llm.expert.Expert` (prompt built,
+``error_rate`` (or per class: ``error_normal`` for normal sequences, i.e. a false-alarm rate,
+and ``error_abnormal`` for anomalies, a miss rate). It sits behind the real :class:`~logsieve.llm.expert.Expert` (prompt built,
 answer schema-validated, line refs mapped), so the pipelines run exactly as with a real model;
 only the judge is replaced.
 
@@ -32,18 +33,22 @@ class OracleBackend(LLMBackend):
 
     name = "simulated"
 
-    def __init__(self, labels: Mapping[str, int], error_rate: float = 0.1, seed: int = 0) -> None:
-        if not 0.0 <= error_rate <= 1.0:
-            raise ValueError(f"error_rate must be in [0, 1], got {error_rate}")
+    def __init__(self, labels: Mapping[str, int], error_rate: float = 0.1, seed: int = 0, *,
+                 error_normal: float | None = None, error_abnormal: float | None = None) -> None:
+        self.error_normal = error_rate if error_normal is None else error_normal
+        self.error_abnormal = error_rate if error_abnormal is None else error_abnormal
+        for name, rate in (("error_normal", self.error_normal), ("error_abnormal", self.error_abnormal)):
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {rate}")
         self.labels = labels
-        self.error_rate = error_rate
         self.seed = seed
         self.current: str | None = None
         self.calls = 0
         self.wrong = 0
 
     def flipped(self, key: str) -> bool:
-        return random.Random(f"{self.seed}:{key}").random() < self.error_rate
+        rate = self.error_abnormal if self.labels.get(key, 0) else self.error_normal
+        return random.Random(f"{self.seed}:{key}").random() < rate
 
     def answer(self, key: str) -> bool:
         """True = abnormal. Keys without a label are called normal (then flipped like any)."""
@@ -77,6 +82,7 @@ class SimulatedExpert(Expert):
             self.oracle.current = None
 
 
-def simulated_expert(labels: Mapping[str, int], error_rate: float = 0.1, seed: int = 0,
-                     prompt: str = "cola") -> SimulatedExpert:
-    return SimulatedExpert(OracleBackend(labels, error_rate, seed), ExpertConfig(prompt=prompt))
+def simulated_expert(labels: Mapping[str, int], error_rate: float = 0.1, seed: int = 0, prompt: str = "cola", *,
+                     error_normal: float | None = None, error_abnormal: float | None = None) -> SimulatedExpert:
+    backend = OracleBackend(labels, error_rate, seed, error_normal=error_normal, error_abnormal=error_abnormal)
+    return SimulatedExpert(backend, ExpertConfig(prompt=prompt))

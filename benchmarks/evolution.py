@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Log evolution: how detection holds up after a simulated software upgrade, with and without
+learning from the LLM.
+
+The labelled HDFS sample is read as raw lines. From a change point on (the start of the
+test session at ``--change-at`` of the test split, in time order) the lines of a seeded share
+``--ratio`` of the templates are rewritten the way upgrades change log statements (renamed
+words, inserted and removed words, swapped parameters, merged and split events; see
+``logsieve.evaluate.evolution``), and the rewritten log goes through the real pipeline
+(Drain, sessions, labels, chronological 20/10/70 split), so the parser meets new templates.
+
+Fitted on train, with every threshold and tau chosen on validation (both before the change),
+four pipelines then judge the test sessions in time order, in batches of ``--batch``:
+
+* ``no_adapt``: CoLA (small model ``--detector``, tau for ``--max-call-rate`` on validation), no learning;
+* ``cola_adapt``: the same, with the Adapter (LLM answers -> pseudo-labels -> GMM filter ->
+  retrain -> swap if not worse on the held-back newest pseudo-labels), retraining synchronously
+  between batches so the run is deterministic;
+* ``collaborlog_static``: CollaborLog (autoencoder coordinator, KNN small model), no evolving;
+* ``collaborlog_evolve``: CollaborLog with the Evolver (LLM judgements update both models).
+
+Per time slice (the test sessions before the change, then ``--slices`` equal slices after it):
+F1 and LLM-call rate of each. Then the noisy-label filter: the pseudo-labels ``cola_adapt``
+collected (with the judge's own errors), and the same with 10% and 30% of them flipped on
+top, go through the Adapter's filter step (warm model on train + pseudo-labels, per-sample
+loss, 2-component GMM, tau_c 0.5): precision of the kept ones against keeping all.
+
+The judge: ``--expert simulated`` (default) answers the true label, flipped for a seeded share of
+sequences (the same sequence gets the same answer in every arm): by default 1.5% of normal
+sessions and 20% of anomalies, the embedded 0.5B judge's measured errors in RESULTS.md (LLM-only
+on 200 HDFS test sessions: 3 of 195 normals called abnormal, 1 of 5 anomalies missed);
+``--expert-error E`` sets one rate for both;
+``--expert embedded --limit N`` uses the real embedded Qwen2.5-Coder-0.5B on N test sessions
+taken evenly over time (about 5 s a call on two cores).
+
+Usage: python benchmarks/evolution.py [--ratio 0.2] [--seed 0] [--json] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from logsieve.adapt.adapter import Adapter, AdaptConfig
+from logsieve.adapt.evolve import EvolveConfig, Evolver, clone_detector
+from logsieve.adapt.noise import NoiseFilterConfig
+from logsieve.adapt.swap import ModelSlot
+from logsieve.collab import CollabConfig, CollaborLogPipeline, ColaPipeline
+from logsieve.collab.tau import choose_tau
+from logsieve.detectors import make_detector
+from logsieve.detectors.base import SequenceBatch, prf
+from logsieve.evaluate.collab_eval import evenly
+from logsieve.evaluate.datasets import get_dataset_spec, load_dataset, resolve_data_dir
+from logsieve.evaluate.detection import split_batches
+from logsieve.evaluate.evolution import UpgradeSimulator, describe
+from logsieve.evaluate.label_noise import filter_precision
+from logsieve.evaluate.simulated_expert import simulated_expert
+from logsieve.evaluate.splits import SplitConfig, split_counts
+from logsieve.records import Sequence
+
+ARMS = ("no_adapt", "cola_adapt", "collaborlog_static", "collaborlog_evolve")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- the evolved data
+def change_line(sim: UpgradeSimulator, change_at: float, split: SplitConfig) -> int:
+    """Index of the first line of the session at ``change_at`` of the test split (sessions by
+    first line, which is time order in this log)."""
+    first: dict[str, int] = {}
+    for i, ln in enumerate(sim._lines):
+        if ln.block is not None and ln.block not in first:
+            first[ln.block] = i
+    starts = sorted(first.values())
+    n_train, n_val, n_test = split_counts(len(starts), split)
+    return starts[n_train + n_val + int(change_at * n_test)]
+
+
+def evolved_dataset(args, tmp: Path):
+    spec = get_dataset_spec(args.dataset)
+    root = resolve_data_dir(args.data_dir)
+    src = spec.resolve(root, spec.files[0])
+    opener = gzip.open if src.suffix == ".gz" else open
+    with opener(src, "rt", errors="replace") as f:
+        lines = f.readlines()
+    sim = UpgradeSimulator(spec.parser, min_count=args.min_count)
+    sim.read(lines)
+    change = change_line(sim, args.change_at, SplitConfig())
+    rules = sim.plan(change, args.ratio, args.seed)
+    out, stats = sim.apply(change)
+    path = tmp / "evolved.log"
+    path.write_text("\n".join(out) + "\n")
+    labels = spec.labels.model_copy(update={"path": str(spec.resolve(root, spec.labels.path))})
+    evolved = spec.model_copy(update={"name": f"{spec.name}-evolved", "files": (str(path),), "labels": labels})
+    ds = load_dataset(evolved, tmp)
+    return ds, change, describe(rules), stats.as_dict()
+
+
+# ---------------------------------------------------------------------------- the arms
+def make_expert(args, labels, prompt):
+    if args.expert == "simulated":
+        return simulated_expert(labels, seed=args.seed, prompt=prompt, error_normal=args.expert_error_normal,
+                                error_abnormal=args.expert_error_abnormal)
+    from logsieve.llm import Expert, ExpertConfig, backend_config, make_backend
+
+    return Expert(make_backend(backend_config("embedded")), ExpertConfig(prompt=prompt))
+
+
+def run_arm(pipeline, seqs: list[Sequence], templates, batch: int, on_batch=None):
+    """Judge ``seqs`` in time-ordered batches; per sequence (abnormal, asked the LLM)."""
+    abnormal, called = [], []
+    for i in range(0, len(seqs), batch):
+        part = seqs[i:i + batch]
+        for v in pipeline.judge(part, templates):
+            abnormal.append(bool(v.abnormal))
+            called.append(v.source == "llm" or (v.source == "fallback" and "LLM gave no verdict" in (v.note or "")))
+        if on_batch is not None:
+            on_batch(i + len(part))
+    return np.array(abnormal), np.array(called)
+
+
+def slice_table(pred, called, labels, bounds):
+    rows = []
+    for name, lo, hi in bounds:
+        p = prf(pred[lo:hi], labels[lo:hi])
+        rows.append({"slice": name, "sequences": hi - lo, "anomalies": int(labels[lo:hi].sum()),
+                     "f1": round(p["f1"], 4), "precision": round(p["precision"], 4), "recall": round(p["recall"], 4),
+                     "llm_call_rate": round(float(called[lo:hi].mean()) if hi > lo else 0.0, 4)})
+    return rows
+
+
+# ---------------------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", default="hdfs-sample")
+    ap.add_argument("--data-dir", type=Path, default=None)
+    ap.add_argument("--ratio", type=float, default=0.2, help="share of templates rewritten (0.05..0.30)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--change-at", type=float, default=0.3, help="change point, as a share of the test sessions")
+    ap.add_argument("--slices", type=int, default=5, help="time slices after the change")
+    ap.add_argument("--min-count", type=int, default=20, help="only templates with this many lines after the change are rewritten")
+    ap.add_argument("--detector", default="logreg",
+                    help="CoLA's small model (logreg by default: each retrain fits it twice, and LogMoE takes 1-2 min a fit on 2 shared cores)")
+    ap.add_argument("--max-call-rate", type=float, default=0.1, help="CoLA's tau: the validation LLM-call budget")
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--expert", choices=("simulated", "embedded"), default="simulated")
+    ap.add_argument("--expert-error", type=float, default=None,
+                    help="simulated judge: one error rate for both classes (overrides the two below)")
+    ap.add_argument("--expert-error-normal", type=float, default=0.015,
+                    help="simulated judge: share of normal sessions called abnormal (measured 0.5B: 3 of 195)")
+    ap.add_argument("--expert-error-abnormal", type=float, default=0.2,
+                    help="simulated judge: share of anomalies called normal (measured 0.5B: 1 of 5)")
+    ap.add_argument("--limit", type=int, default=None, help="judge this many test sessions, evenly over time")
+    ap.add_argument("--warmup", type=int, default=50, help="Adapter: pseudo-labels before the first retrain")
+    ap.add_argument("--retrain-every", type=int, default=200, help="Adapter: new pseudo-labels between retrains")
+    ap.add_argument("--evolve-every", type=int, default=20, help="Evolver: new judgements between updates")
+    ap.add_argument("--noise", default="0.1,0.3", help="label noise injected on top for the filter figures")
+    ap.add_argument("--filter-detectors", default=None,
+                    help="warm-up models to measure the filter with (default: --detector, the Adapter's own; "
+                         "the top-level filter figures are always that one's)")
+    ap.add_argument("--arms", default=",".join(ARMS))
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--out", type=Path, default=None, help="also write the JSON here")
+    args = ap.parse_args()
+    if args.expert == "embedded" and args.limit is None:
+        ap.error("--expert embedded needs --limit N (about 5 s a call)")
+    if args.expert_error is not None:
+        args.expert_error_normal = args.expert_error_abnormal = args.expert_error
+    arms = [a for a in args.arms.split(",") if a]
+    started = time.perf_counter()
+    random.seed(args.seed)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        log("rewriting the log and loading it")
+        ds, change, rules, rewrite = evolved_dataset(args, Path(tmp))
+    train, validation, test = split_batches(ds)
+    templates = ds.templates
+    seqs = evenly(test.sequences, args.limit)
+    labels = np.array([s.label or 0 for s in seqs])
+    truth_by_key = {s.key: int(s.label or 0) for s in ds.sequences}
+    post = np.array([s.refs[0].line_no - 1 >= change for s in seqs])
+    first_post = int(np.argmax(post)) if post.any() else len(seqs)
+    # sessions are in start-time order (seconds), ties by key: a few that start in the change
+    # point's second but on an earlier line may sort after it; they count as after the change
+    early = int((~post[first_post:]).sum())
+    edges = np.linspace(first_post, len(seqs), args.slices + 1).round().astype(int)
+    bounds = [("pre", 0, first_post)] + [(f"post{k + 1}", int(edges[k]), int(edges[k + 1])) for k in range(args.slices)]
+    log(f"{len(train)} train / {len(validation)} validation / {len(seqs)} test sessions, {first_post} before the change")
+
+    log(f"fitting {args.detector}, autoencoder, knn")
+    make = functools.partial(make_detector, args.detector, {"seed": args.seed})
+    small = make()
+    small_fit = small.fit(train, validation).as_dict()
+    tau = choose_tau(small.score(validation), args.max_call_rate)
+    coordinator = make_detector("autoencoder", {"seed": args.seed})
+    coordinator.fit(train, validation)
+    knn = make_detector("knn", {"seed": args.seed})
+    knn.fit(train, validation)
+    collab = CollabConfig(tau=tau, examples=0 if args.expert == "simulated" else 3)
+    bank = None
+    if args.expert == "embedded":
+        from logsieve.evaluate.collab_eval import _bank
+
+        bank = _bank(train, validation, 3)
+
+    results: dict[str, dict] = {}
+    adapter = None
+    evolver = None
+    for arm in arms:
+        t0 = time.perf_counter()
+        if arm == "no_adapt":
+            pipe = ColaPipeline(small, make_expert(args, truth_by_key, "cola"), examples=bank, config=collab)
+        elif arm == "cola_adapt":
+            slot = ModelSlot(small)
+            adapter = Adapter(slot, make, train, validation,
+                              AdaptConfig(warmup=args.warmup, retrain_every=args.retrain_every, background=False,
+                                          filter=NoiseFilterConfig(seed=args.seed)))
+            pipe = ColaPipeline(slot, make_expert(args, truth_by_key, "cola"), examples=bank, config=collab,
+                                adapter=adapter)
+        elif arm == "collaborlog_static":
+            pipe = CollaborLogPipeline(clone_detector(coordinator), clone_detector(knn),
+                                       make_expert(args, truth_by_key, "collaborlog"), examples=bank, config=collab)
+        elif arm == "collaborlog_evolve":
+            evolver = Evolver(clone_detector(coordinator), clone_detector(knn), replay=train,
+                              config=EvolveConfig(every=args.evolve_every, seed=args.seed,
+                                                  filter=NoiseFilterConfig(seed=args.seed)))
+            pipe = CollaborLogPipeline(expert=make_expert(args, truth_by_key, "collaborlog"), examples=bank,
+                                       config=collab, evolver=evolver)
+        else:
+            raise SystemExit(f"unknown arm {arm!r}; arms: {', '.join(ARMS)}")
+        log(f"arm {arm}")
+        pred, called = run_arm(pipe, seqs, templates, args.batch,
+                               on_batch=lambda n: log(f"  {arm}: {n}/{len(seqs)}") if n % 2000 < args.batch else None)
+        post_p = prf(pred[first_post:], labels[first_post:])
+        pre_p = prf(pred[:first_post], labels[:first_post])
+        results[arm] = {"pre_f1": round(pre_p["f1"], 4), "post_f1": round(post_p["f1"], 4),
+                        "post_precision": round(post_p["precision"], 4), "post_recall": round(post_p["recall"], 4),
+                        "llm_calls": int(called.sum()), "post_llm_call_rate": round(float(called[first_post:].mean()), 4),
+                        "slices": slice_table(pred, called, labels, bounds),
+                        "seconds": round(time.perf_counter() - t0, 1)}
+        if arm == "cola_adapt" and adapter is not None:
+            results[arm]["retrains"] = [{"swapped": o.swapped, "candidate": o.candidate_score, "live": o.live_score,
+                                         "error": o.error, "seconds": round(o.seconds, 1)} for o in adapter.outcomes]
+            results[arm]["pseudo_labels"] = adapter.stats.pseudo_labels
+        if arm == "collaborlog_evolve" and evolver is not None:
+            results[arm]["updates"] = evolver.stats.updates
+            results[arm]["learnt"] = evolver.stats.learnt
+            results[arm]["judgements"] = evolver.stats.judgements
+        log(f"  {arm}: pre F1 {results[arm]['pre_f1']}, post F1 {results[arm]['post_f1']}, "
+            f"{results[arm]['llm_calls']} LLM calls, {results[arm]['seconds']} s")
+
+    # ------------------------------------------------------------------ the label filter
+    filt: list[dict] = []
+    if adapter is not None and adapter._labels:
+        pseudo = [p.seq for p in adapter._labels]
+        truth = np.array([truth_by_key[s.key] for s in pseudo])
+        for name in (args.filter_detectors or args.detector).split(","):
+            warm = functools.partial(make_detector, name, {"seed": args.seed})
+            for k, noise in enumerate([0.0] + [float(x) for x in args.noise.split(",") if x]):
+                log(f"filter precision, warm-up model {name}, injected noise {noise}")
+                f = filter_precision(warm, train, validation, pseudo, truth, noise, args.seed + 1000 + k,
+                                     NoiseFilterConfig(seed=args.seed))
+                filt.append({"warm_model": name, **f})
+
+    def arm_f1(a):
+        return results[a]["post_f1"] if a in results else None
+
+    top_arm = results.get("cola_adapt", {})
+    filt_main = [f for f in filt if f["warm_model"] == args.detector]  # the Adapter's own model
+    base = filt_main[0] if filt_main else {}
+    summary = {
+        "dataset": args.dataset, "ratio": args.ratio, "seed": args.seed, "change_at": args.change_at,
+        "expert": args.expert, "expert_error": ({"normal": args.expert_error_normal, "abnormal": args.expert_error_abnormal}
+                         if args.expert == "simulated" else None),
+        "detector": args.detector, "tau": round(tau, 6), "limit": args.limit,
+        "pre_change_f1": results["no_adapt"]["pre_f1"] if "no_adapt" in results else None,
+        "no_adapt_f1": arm_f1("no_adapt"), "cola_adapt_f1": arm_f1("cola_adapt"),
+        "collaborlog_static_f1": arm_f1("collaborlog_static"), "collaborlog_adapt_f1": arm_f1("collaborlog_evolve"),
+        "llm_call_rate_first_slice": top_arm["slices"][1]["llm_call_rate"] if top_arm else None,
+        "llm_call_rate_last_slice": top_arm["slices"][-1]["llm_call_rate"] if top_arm else None,
+        "llm_call_rate_arm": "cola_adapt",
+        "filter_precision": base.get("filter_precision"), "keep_all_precision": base.get("keep_all_precision"),
+        "filter_by_noise": filt,
+        "arms": results,
+        "sessions": {"train": len(train), "validation": len(validation), "test": len(seqs), "pre_change": first_post,
+                     "test_anomalies": int(labels.sum()), "post_anomalies": int(labels[first_post:].sum()),
+                     "post_slices_started_before_change_line": early},
+        "change_line": change, "rewrites": rules, "rewrite_stats": rewrite, "small_fit": small_fit,
+        "templates_after": len(templates), "seconds": round(time.perf_counter() - started, 1),
+    }
+    for f in filt_main[1:]:
+        pct = int(round(f["injected_noise"] * 100))
+        summary[f"filter_precision_noise{pct}"] = f["filter_precision"]
+        summary[f"keep_all_precision_noise{pct}"] = f["keep_all_precision"]
+    if "collaborlog_evolve" in results:
+        s = results["collaborlog_evolve"]["slices"]
+        summary["collaborlog_llm_call_rate_first_slice"] = s[1]["llm_call_rate"]
+        summary["collaborlog_llm_call_rate_last_slice"] = s[-1]["llm_call_rate"]
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(summary, indent=1) + "\n")
+    if not args.json:
+        print_table(summary)
+    print(json.dumps(summary))
+
+
+def print_table(summary: dict) -> None:
+    arms = summary["arms"]
+    names = [r["slice"] for r in next(iter(arms.values()))["slices"]]
+    print("slice    " + "".join(f"{a:>28}" for a in arms))
+    for k, name in enumerate(names):
+        cells = "".join(f"{'F1 %.3f calls %5.1f%%' % (arms[a]['slices'][k]['f1'], 100 * arms[a]['slices'][k]['llm_call_rate']):>28}"
+                        for a in arms)
+        print(f"{name:<9}{cells}")
+    for f in summary["filter_by_noise"]:
+        print(f"{f['warm_model']} noise +{f['injected_noise']:.2f}: kept {f['kept']}/{f['offered']} precision {f['filter_precision']:.3f}"
+              f" vs keep-all {f['keep_all_precision']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
