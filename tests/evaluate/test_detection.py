@@ -61,3 +61,22 @@ def test_bad_detector_names_and_settings_say_what_to_do(shared_data):
     assert res.returncode == 2 and b"bogus" in res.stderr
     res = cli("evaluate", "detection", "--dataset", "bgl-2k", "--detector", "pca", "--set", "novalue", check=False)
     assert res.returncode == 2 and b"KEY=VALUE" in res.stderr
+
+
+
+def test_a_system_gets_the_threshold_best_on_its_own_validation(shared_data):
+    """Several systems, one model: the tested system's cut is the best on its own validation part
+    (per_system_threshold), and the combined one is kept in the report."""
+    from logsieve.detectors import make_detector
+    from logsieve.detectors.base import best_f1_threshold
+    from logsieve.evaluate.datasets import load_dataset
+    from logsieve.evaluate.detection import per_system_threshold, split_batches
+
+    train, validation, _ = split_batches(load_dataset("hdfs-logai", shared_data))
+    det = make_detector("pca", {})
+    report = det.fit(train, validation)
+    own = type(validation)(validation.sequences[: len(validation) // 2], validation.templates)
+    moved = per_system_threshold(det, report, own)
+    assert moved.extra["combined_threshold"] == report.threshold
+    assert moved.threshold == best_f1_threshold(det.score(own).score, own.labels)[0]
+    assert det.calibration.threshold == moved.threshold

@@ -15,15 +15,19 @@ can do that, since count vectors mean nothing across systems.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from collections.abc import Mapping, Sequence as Seq
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logsieve._optional import require
 from logsieve.detectors import make_detector
 from logsieve.detectors.base import Detector, FitReport, SequenceBatch, prf
 from logsieve.evaluate.datasets import LabelledDataset, load_dataset
 from logsieve.evaluate.splits import SplitConfig
+
+np = require("numpy", purpose="detection evaluation")
 
 
 @dataclass
@@ -73,10 +77,13 @@ def split_batches(ds: LabelledDataset) -> tuple[SequenceBatch, SequenceBatch, Se
 
 def evaluate_detector(
     detector: Detector, train: SequenceBatch, validation: SequenceBatch, test: SequenceBatch, *,
-    fitted: bool = False,
+    fitted: bool = False, report: FitReport | None = None,
 ) -> tuple[FitReport, dict[str, float], float]:
     """Fit (unless ``fitted``), then score ``test`` in one pass: report, P/R/F1, score seconds."""
-    report = FitReport(len(train), len(validation)) if fitted else detector.fit(train, validation)
+    if not fitted:
+        report = detector.fit(train, validation)
+    elif report is None:
+        report = FitReport(len(train), len(validation))
     start = time.perf_counter()
     scores = detector.score(test)
     seconds = time.perf_counter() - start
@@ -114,7 +121,12 @@ def run_detection(
     if names != [dataset] and not _reads_texts(det):
         raise ValueError(f"{detector} reads template ids, which mean nothing across data sets; "
                          "fit it on the test data set alone (text-based detectors: logmoe, mlad, autoencoder, knn)")
-    report, scores, seconds = evaluate_detector(det, train, validation, test)
+    if len(names) > 1 and dataset in names:  # several systems: the tested one gets its own threshold
+        report = per_system_threshold(det, det.fit(train, validation),
+                                      SequenceBatch(target.splits.validation, train.templates))
+        report, scores, seconds = evaluate_detector(det, train, validation, test, fitted=True, report=report)
+    else:
+        report, scores, seconds = evaluate_detector(det, train, validation, test)
     if save_to is not None:
         save_bundle(save_to, det, target, validation, names)
     return DetectionRun(
@@ -124,6 +136,25 @@ def run_detection(
         test_anomalies=int((test.labels == 1).sum()), train_seconds=report.seconds, score_seconds=seconds,
         report=report, splits=target.splits.summary(), model_dir=None if save_to is None else str(save_to),
     )
+
+
+def per_system_threshold(det: Detector, report: FitReport, own_validation: SequenceBatch) -> FitReport:
+    """One model fitted on several systems, one threshold per system: the system under test gets
+    the threshold that is best on *its own* validation part.
+
+    Why: the systems' scores live on different scales (a system with few train sequences sees
+    mostly unseen templates on validation, and all its sequences score high), so one threshold
+    chosen on the combined validation split serves neither. The model and its epochs stay those
+    chosen on the combined split; only the cut moves, and only validation data chooses it.
+    """
+    from logsieve.detectors.base import Calibration, best_f1_threshold
+
+    val_scores = np.asarray(det.score(own_validation).score, dtype=np.float64)
+    threshold, val_f1 = best_f1_threshold(val_scores, own_validation.labels)
+    det.calibration = Calibration.fit(val_scores, threshold)
+    return replace(report, threshold=threshold, validation_f1=val_f1,
+                   extra={**report.extra, "combined_threshold": report.threshold,
+                          "combined_validation_f1": report.validation_f1})
 
 
 def save_bundle(path: Path, det: Detector, ds: LabelledDataset, validation: SequenceBatch, fit_on: list[str]) -> None:
