@@ -93,8 +93,15 @@
     if (x === null || x === undefined || !isFinite(x)) return "—";
     return (x * 100).toFixed(digits) + "%";
   }
+  /** Registry versions are integers (1, 2, ...): shown as v1, v2; any other label as is. */
+  function fmtVersion(v) {
+    if (v === null || v === undefined || v === "") return "—";
+    return typeof v === "number" || /^\d+$/.test(String(v)) ? "v" + v : String(v);
+  }
   function fmtScore(x) {
-    return x === null || x === undefined || !isFinite(x) ? "—" : Number(x).toFixed(3);
+    if (x === null || x === undefined || !isFinite(x)) return "—";
+    const a = Math.abs(x);
+    return a >= 1000 ? nf.format(Math.round(x)) : a >= 10 ? Number(x).toFixed(1) : Number(x).toFixed(3);
   }
   function fmtClock(t, withSeconds = true) {
     if (t === null || t === undefined) return "—";
@@ -103,7 +110,8 @@
   }
   function fmtDate(t) {
     const d = new Date(t * 1000);
-    return d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+    const year = d.getFullYear() !== new Date().getFullYear() ? { year: "numeric" } : {};
+    return d.toLocaleDateString(undefined, { month: "short", day: "numeric", ...year });
   }
   function fmtDateTime(t) {
     if (t === null || t === undefined) return "—";
@@ -229,7 +237,7 @@
   // ---------------------------------------------------------------- top bar
   function renderHealth() {
     const box = $("#health");
-    box.replaceChildren();
+    kids(box);
     const hl = state.health;
     if (!hl) {
       box.append(h("span", { class: "hitem bad" }, h("span", { class: "dot bad" }), h("b", null, "service unreachable")));
@@ -237,14 +245,19 @@
     }
     const ok = hl.status === "ok";
     const item = (title, ...c) => h("span", { class: "hitem", title }, ...c);
-    box.append(
+    append(box, [
       item("Service status and version", h("span", { class: "dot " + (ok ? "ok" : "bad") }), h("b", null, hl.status), hl.version ? h("span", { class: "muted" }, " v" + hl.version) : null),
       item("Uptime", h("span", { class: "muted" }, "up "), h("b", null, fmtDur(hl.uptime_s))),
       item("Log lines received", h("b", null, fmtN(hl.lines_in)), h("span", { class: "muted" }, " lines")),
       item("Sequences judged", h("b", null, fmtN(hl.sequences)), h("span", { class: "muted" }, " seq")),
       item("Anomalies found", h("b", { class: "danger" }, fmtN(hl.anomalies)), h("span", { class: "muted" }, " anomalies")),
-      item(`LLM backend${hl.model ? ": " + hl.model : ""}`, h("span", { class: "muted" }, "LLM "), h("b", null, hl.llm || "none")),
-    );
+      hl.model ? item("The small model serving", h("span", { class: "muted" }, "model "), h("b", null, hl.model), hl.model_version !== undefined && hl.model_version !== null ? h("span", { class: "muted" }, " " + fmtVersion(hl.model_version)) : null) : null,
+      item("LLM backend", h("span", { class: "muted" }, "LLM "), h("b", null, hl.llm || "none")),
+      // beyond the contract, shown when the service reports them
+      typeof hl.backlog === "number" ? item("Lines accepted but not yet parsed", h("b", { class: hl.backlog > 10000 ? "danger" : null }, fmtN(hl.backlog)), h("span", { class: "muted" }, " backlog")) : null,
+      typeof hl.open_sequences === "number" ? item("Sequences still open (not judged yet)", h("b", null, fmtN(hl.open_sequences)), h("span", { class: "muted" }, " open")) : null,
+      Array.isArray(hl.errors) && hl.errors.length ? item(hl.errors.join("\n"), h("b", { class: "danger" }, `${hl.errors.length} error${hl.errors.length > 1 ? "s" : ""}`)) : null,
+    ]);
   }
 
   function renderBanner() {
@@ -500,6 +513,8 @@
     let tl, from, to;
     if (w.since === null) {
       for (const bucket of [3600, 60, 1]) {
+        // finer buckets only while the service's 20,000-bucket cap (counted from `since` to now) allows
+        if (from !== undefined && (nowS() - from) / bucket > 15000) break;
         tl = await api("/stats/timeline", { bucket_s: bucket, since: from === undefined ? null : Math.floor(from) });
         const bs = tl.buckets || [];
         if (!bs.length) break;
@@ -582,7 +597,9 @@
   function statusPill(st) {
     return h("span", { class: "status " + st }, st);
   }
+  /** A small bar for values in [0, 1]; detector scores outside it (PCA residuals) get none. */
   function meter(v, cls) {
+    if (v === null || v === undefined || !(v >= 0 && v <= 1)) return null;
     const pct = Math.max(0, Math.min(1, Number(v) || 0)) * 100;
     return h("span", { class: "meter " + (cls || "") }, h("i", { style: `width:${pct.toFixed(0)}%` }));
   }
@@ -701,12 +718,12 @@
       h("div", { class: "d-sec" }, h("dl", { class: "facts" },
         fact("Score", h("span", { class: "score" }, meter(v.score), fmtScore(v.score))),
         fact("Confidence", h("span", { class: "score" }, meter(v.confidence, "conf"), fmtScore(v.confidence))),
-        fact("Model version", v.model_version || "—", true),
+        fact("Model version", fmtVersion(v.model_version), true),
         fact("Detector", v.detector || "—", true),
         fact("Judged", fmtDateTime(v.created_at)),
-        fact("Log span", v.start ? `${fmtDateTime(v.start)} · ${fmtDur((v.end || v.start) - v.start)}` : "—"),
+        fact("Log span", v.start ? `${fmtDateTime(v.start)} · ${fmtDur((v.end || v.start) - v.start)}` : "—", false, true),
         fact("Pattern", v.pattern || "—", true),
-        fact("Templates", (v.template_ids || []).length ? (v.template_ids || []).map((t) => "T" + t).join(" ") : "—", true))),
+        fact("Templates", (v.template_ids || []).length ? [...new Set(v.template_ids)].map((t) => "T" + t).join(" ") : "—", true, true))),
       h("div", { class: "d-sec" },
         h("h3", null, "Lines ", h("span", { class: "muted" }, fmtN(lines.length)), cited ? h("span", { class: "cited-count" }, `${cited} cited`) : null, citedToggle),
         linesBox),
@@ -714,8 +731,8 @@
     const first = $(".line.cited", linesBox);
     if (first) linesBox.scrollTop = Math.max(0, first.offsetTop - linesBox.offsetTop - 40);
   }
-  function fact(label, value, mono) {
-    return h("div", null, h("dt", null, label), h("dd", { class: mono ? "mono" : null, title: typeof value === "string" ? value : null }, value));
+  function fact(label, value, mono, wide) {
+    return h("div", { class: wide ? "wide" : null }, h("dt", null, label), h("dd", { class: mono ? "mono" : null, title: typeof value === "string" ? value : null }, value));
   }
 
   // ---------------------------------------------------------------- templates view
@@ -812,8 +829,8 @@
         kpi("LLM-call rate", seq ? fmtPct(calls / seq) : "—", `${fmtN(calls)} calls · ${fmtN(seq)} sequences`, "accent-llm"),
         kpi("Cache-hit rate", calls + hits ? fmtPct(hits / (calls + hits)) : "—", `${fmtN(hits)} hits of ${fmtN(calls + hits)} escalations`, "accent-cache"),
         kpi("LLM calls per 1k sequences", seq ? (1000 * calls / seq).toFixed(1) : "—", "in this range"),
-        kpi("Live model", live ? live.version : "—", live ? `${live.name || ""} · validation ${fmtScore(live.validation)}` : models.length ? "none marked live" : "no registry entries"),
-        kpi("LLM", hl ? hl.llm || "none" : "—", hl && hl.model ? hl.model : ""),
+        kpi("Live model", live ? fmtVersion(live.version) : "—", live ? `${live.name || ""} · validation ${fmtScore(live.validation)}` : models.length ? "none marked live" : "no registry entries"),
+        kpi("LLM backend", hl ? hl.llm || "none" : "—", hl && hl.model ? `small model ${hl.model}` : ""),
       );
       // rates over a handful of sequences are noise: coarser buckets than the timeline's
       const coarse = densify({ bucket_s: tl.raw.bucket_s, buckets: tl.raw.buckets }, tl.viewFrom, tl.viewTo, 40);
@@ -822,7 +839,7 @@
         label: "LLM-call rate and cache-hit rate over time", from: coarse.from, to: coarse.to, step: coarse.step, buckets: coarse.buckets,
         lines: [{ value: (b) => llmRate(b), cls: "llm", area: true }, { value: (b) => cacheRate(b), cls: "cache" }],
         leftFormat: (v) => Math.round(v * 100) + "%", leftPad: 1.1, leftCap: 1,
-        marks: models.map((m) => ({ t: m.created_at, label: m.version })),
+        marks: models.map((m) => ({ t: m.created_at, label: fmtVersion(m.version) })),
         empty: "No sequences judged in this range yet",
         tooltip: (b) => [["LLM-call rate", fmtPct(llmRate(b)), "line-llm"], ["cache-hit rate", fmtPct(cacheRate(b)), "line-cache"], ["sequences", fmtN(b.sequences)], ["LLM calls", fmtN(b.llm_calls)], ["cache hits", fmtN(b.cache_hits)]],
         onZoom: (a, b) => setCustom(a, b),
@@ -842,11 +859,11 @@
       const x = (t) => ((t - t0) / (t1 - t0)) * 100;
       lane.replaceChildren(h("div", { class: "lane", "aria-label": "model versions over time" }, sorted.map((m, i) => {
         const end = i + 1 < sorted.length ? sorted[i + 1].created_at : t1;
-        return h("div", { class: "seg-v " + (m.status || ""), style: `left:${x(m.created_at)}%;width:${Math.max(0.5, x(end) - x(m.created_at))}%`, title: `${m.version} · ${m.status} · from ${fmtDateTime(m.created_at)}` }, m.version);
+        return h("div", { class: "seg-v " + (m.status || ""), style: `left:${x(m.created_at)}%;width:${Math.max(0.5, x(end) - x(m.created_at))}%`, title: `${fmtVersion(m.version)} · ${m.status} · from ${fmtDateTime(m.created_at)}` }, fmtVersion(m.version));
       })), h("div", { class: "lane-axis" }, h("span", null, fmtDateTime(t0)), h("span", null, "now")));
     } else lane.replaceChildren();
     $("#model-rows").replaceChildren(...sorted.slice().reverse().map((m) => h("tr", null,
-      h("td", { class: "mono" }, m.version), h("td", null, m.name || "—"), h("td", null, h("span", { class: "mstatus " + (m.status || "") }, m.status || "—")),
+      h("td", { class: "mono" }, fmtVersion(m.version)), h("td", null, m.name || "—"), h("td", null, h("span", { class: "mstatus " + (m.status || "") }, m.status || "—")),
       h("td", { class: "num" }, typeof m.validation === "number" ? fmtScore(m.validation) : m.validation ? JSON.stringify(m.validation) : "—"),
       h("td", { class: "num" }, typeof m.trained_on === "number" ? fmtN(m.trained_on) : m.trained_on || "—"),
       h("td", null, fmtDateTime(m.created_at)), h("td", { class: "muted" }, m.note || ""))));
