@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import shutil
 import socket
 import threading
 import time
@@ -34,6 +35,7 @@ ARTIFACTS = REPO / "out" / "artifacts"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HEAD_LINES = 1200
+TRAIN_LINES = 6000
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -65,6 +67,21 @@ def stream_lines() -> list[str]:
     return lines[:HEAD_LINES] + later
 
 
+def small_dataset(root: Path) -> Path:
+    """The sample's first TRAIN_LINES lines as a data set of its own (same format, grouping and
+    labels as ``hdfs-demo``): a model trained in about a second. The stream sent to the
+    service goes further into the file, so the service also meets templates the model never saw."""
+    (root / "hdfs").mkdir()
+    head = gzip.open(DEMO, "rt", encoding="utf-8").read().splitlines(keepends=True)[:TRAIN_LINES]
+    with gzip.open(root / "hdfs" / "head.log.gz", "wt", encoding="utf-8") as fh:
+        fh.writelines(head)
+    shutil.copy(REPO / "examples" / "hdfs" / "anomaly_label.csv", root / "hdfs" / "anomaly_label.csv")
+    spec = yaml.safe_load((REPO / "examples" / "datasets.yaml").read_text())
+    dataset = spec["datasets"]["hdfs-demo"] | {"files": ["hdfs/head.log.gz"], "description": "the demo's first lines"}
+    (root / "datasets.yaml").write_text(yaml.safe_dump({"version": spec["version"], "datasets": {"hdfs-head": dataset}}))
+    return root / "datasets.yaml"
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Served:
     """The real service (``Service`` + ``create_app`` under uvicorn, as ``logsieve serve`` runs
@@ -75,8 +92,7 @@ def served(tmp_path_factory) -> Served:
 
     tmp = tmp_path_factory.mktemp("dashboard")
     model = tmp / "model-pca"
-    run_detection("hdfs-demo", "pca", data_dir=REPO / "examples", extra_specs=[REPO / "examples" / "datasets.yaml"],
-                  save_to=model)
+    run_detection("hdfs-head", "pca", data_dir=tmp, extra_specs=[small_dataset(tmp)], save_to=model)
     with FakeLLM() as llm:
         config = {
             "host": "127.0.0.1", "port": 0, "model": str(model), "store": str(tmp / "serve.db"),
@@ -113,16 +129,25 @@ def served(tmp_path_factory) -> Served:
             sock.close()
 
 
-@pytest.fixture
-def page():
+@pytest.fixture(scope="module")
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package (pinned in the dev extra)")
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
-            yield context.new_page()
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh context per test (no shared storage or routes), dark as an on-call night is."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="dark")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def _watch(page) -> list[str]:
@@ -218,3 +243,42 @@ def test_dashboard_filters_opens_an_anomaly_and_highlights_its_cited_lines(serve
     page.screenshot(path=str(ARTIFACTS / "dashboard-llm.png"))
 
     assert problems == []
+
+
+def test_dashboard_says_what_failed_and_recovers(served, page):
+    from playwright.sync_api import expect
+
+    problems = _watch(page)
+    failing = {"on": True}
+
+    def anomalies(route):
+        if failing["on"]:
+            route.fulfill(status=503, json={"detail": "store is busy"})
+        else:
+            route.continue_()
+
+    page.route("**/anomalies?*", anomalies)
+    page.goto(served.url + "/#id=987654321&range=all")
+    banner = page.locator("#banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Cannot load /anomalies")
+    expect(banner).to_contain_text("HTTP 503: store is busy")
+    expect(page.locator("#list-state.error")).to_contain_text("could not be loaded")
+    expect(page.locator("#detail-body")).to_contain_text("Verdict #987654321 does not exist")
+
+    # the service answers again: refresh (r) clears the banner and fills the list
+    failing["on"] = False
+    page.keyboard.press("r")
+    expect(banner).to_be_hidden()
+    expect(page.locator("#anomaly-rows tr")).to_have_count(min(served.get("/anomalies", limit=1000)["total"], 100))
+
+    # pause and resume auto-refresh from the keyboard
+    page.keyboard.press("p")
+    expect(page.locator("#pause")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("p")
+    expect(page.locator("#pause")).to_have_attribute("aria-pressed", "false")
+
+    # the only problems are the ones staged here: the 503s and the unknown verdict's 404
+    unexpected = [p for p in problems if not ("503" in p or "404" in p or "Failed to load resource" in p)]
+    assert unexpected == []
+    assert any("503" in p for p in problems) and any("987654321" in p for p in problems)

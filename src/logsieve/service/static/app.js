@@ -89,6 +89,10 @@
   const pad = (n) => String(n).padStart(2, "0");
   const nf = new Intl.NumberFormat();
   const fmtN = (n) => (n === null || n === undefined ? "—" : nf.format(n));
+  function fmtRate(x) {
+    if (!isFinite(x)) return "—";
+    return x >= 10 ? fmtN(Math.round(x)) : x >= 1 ? x.toFixed(1) : x.toFixed(2);
+  }
   function fmtPct(x, digits = 1) {
     if (x === null || x === undefined || !isFinite(x)) return "—";
     return (x * 100).toFixed(digits) + "%";
@@ -747,7 +751,7 @@
     $("#template-kpis").replaceChildren(
       kpi("Templates known", fmtN(state.templatesTotal), state.templates.length < state.templatesTotal ? `${fmtN(state.templates.length)} loaded` : "parser vocabulary"),
       kpi(w.since === null ? "New in the last hour" : "New in this range", fmtN(newIn), "first seen by the service", "accent-new"),
-      kpi("Drift rate", span ? (newTl / (span / 3600)).toFixed(newTl && span < 360000 ? 2 : 1) + " / h" : "—", "new templates per hour"),
+      kpi("Drift rate", span ? fmtRate(newTl / (span / 3600)) + " / h" : "—", "new templates per hour"),
       kpi("Newest template", newest ? fmtAgo(newest) : "—", newest ? fmtDateTime(newest) : "none yet"),
     );
     if (tl) {
@@ -828,7 +832,7 @@
       $("#cost-kpis").replaceChildren(
         kpi("LLM-call rate", seq ? fmtPct(calls / seq) : "—", `${fmtN(calls)} calls · ${fmtN(seq)} sequences`, "accent-llm"),
         kpi("Cache-hit rate", calls + hits ? fmtPct(hits / (calls + hits)) : "—", `${fmtN(hits)} hits of ${fmtN(calls + hits)} escalations`, "accent-cache"),
-        kpi("LLM calls per 1k sequences", seq ? (1000 * calls / seq).toFixed(1) : "—", "in this range"),
+        kpi("LLM calls per hour", fmtRate(calls / ((tl.viewTo - tl.viewFrom) / 3600)), `over ${fmtDur(tl.viewTo - tl.viewFrom)}`),
         kpi("Live model", live ? fmtVersion(live.version) : "—", live ? `${live.name || ""} · validation ${fmtScore(live.validation)}` : models.length ? "none marked live" : "no registry entries"),
         kpi("LLM backend", hl ? hl.llm || "none" : "—", hl && hl.model ? `small model ${hl.model}` : ""),
       );
