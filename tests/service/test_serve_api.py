@@ -166,3 +166,28 @@ def test_a_followed_file_resumes_at_its_offset(tmp_path_factory, tmp_path):
         c.post("/admin/flush")
         n = sum(v["n_lines"] for v in c.get("/anomalies", params={"status": "all", "limit": 1000}).json()["items"])
     assert n == 1200  # every line in exactly one sequence: none lost, none read twice
+
+
+def test_stdin_lines_are_numbered_on_and_rejects_quarantined(tmp_path):
+    """`--stdin`: lines committed as they arrive; numbering continues across restarts."""
+    import os
+
+    from logsieve.service.sources import StdinReader
+    from logsieve.service.state import ServiceState
+    from logsieve.store import Store
+
+    with Store(tmp_path / "s.db") as store:
+        state = ServiceState(store)
+        for round_ in range(2):
+            r, w = os.pipe()
+            reader = StdinReader(state, max_line_bytes=100, on_lines=lambda *_: None, stream=os.fdopen(r, "rb"))
+            reader.start()
+            os.write(w, b"one\r\ntwo\n\xff bad\n" + b"z" * 300 + b"\nlast without newline")
+            os.close(w)
+            reader._thread.join(10)
+            assert reader.error is None
+        rows = store.connection.execute("SELECT line_no, text FROM service_log ORDER BY id").fetchall()
+        bad = store.connection.execute("SELECT line_no, reason FROM service_quarantine ORDER BY line_no").fetchall()
+    assert rows == [(1, "one"), (2, "two"), (5, "last without newline"), (6, "one"), (7, "two"),
+                    (10, "last without newline")]
+    assert bad == [(3, "decode_error"), (4, "too_long"), (8, "decode_error"), (9, "too_long")]

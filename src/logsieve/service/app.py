@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+import anyio.to_thread
 from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -162,6 +163,9 @@ def create_app(service: Service, token: str | None) -> Any:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Each thread that runs a route opens its own SQLite connection with its own page
+        # cache; anyio's default of 40 threads made RSS creep up for minutes under load.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = service.config.api_threads
         await run_in_threadpool(service.start)
         try:
             yield

@@ -49,6 +49,9 @@ class ServeConfig(BaseModel):
     """Lines accepted but not yet through the parser; past this /ingest answers 429 so a
     flood cannot fill the disk faster than detection drains it."""
 
+    api_threads: int = Field(default=8, ge=1, le=64)
+    """Threads serving API routes (each holds a SQLite connection and its page cache)."""
+
     files: tuple[Path, ...] = ()
     stdin: bool = False
     """Also read lines from standard input (no resume across restarts: a pipe has no offset)."""

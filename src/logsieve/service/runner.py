@@ -155,7 +155,7 @@ class Detection:
                 self._wake.clear()
 
     def _restore(self) -> None:
-        cp = self.state.load_checkpoint() if self.state.store else None
+        cp = self.state.load_checkpoint()
         fresh = True
         if cp is not None:
             self.cursor = cp.cursor
