@@ -44,6 +44,7 @@
   };
   let refreshTimer = null;
   let inflight = null;
+  let again = false;
   let listSeq = 0;
   let detailSeq = 0;
 
@@ -616,8 +617,8 @@
         "aria-selected": String(it.id === state.selectedId), tabindex: "-1",
         onclick: () => openAnomaly(it.id),
       },
-      h("td", { class: "c-when", title: `judged ${fmtDateTime(it.created_at)}${it.start ? "\nlog time " + fmtDateTime(it.start) : ""}` }, fmtAgo(it.created_at)),
-      h("td", { class: "c-status" }, statusPill(it.status)),
+      h("td", { class: "c-when", title: `${it.status}, judged ${fmtDateTime(it.created_at)}${it.start ? "\nlog time " + fmtDateTime(it.start) : ""}` },
+        h("span", { class: "sdot " + it.status, role: "img", "aria-label": it.status }), fmtAgo(it.created_at)),
       h("td", { class: "c-src" }, srcBadge(it.source)),
       h("td", { class: "c-score", title: `score ${fmtScore(it.score)} · confidence ${fmtScore(it.confidence)}` }, h("span", { class: "score" }, meter(it.score), fmtScore(it.score))),
       h("td", { class: "c-key", title: it.key }, it.key),
@@ -664,6 +665,9 @@
       state.detail = v;
       renderDetail();
       renderTimeline();
+      // stacked layout (narrow window): the detail is below the list, bring it into view
+      const panel = $("#detail");
+      if (panel.getBoundingClientRect().top > innerHeight) panel.scrollIntoView({ block: "start", behavior: "smooth" });
     } catch (e) {
       if (mySeq !== detailSeq) return;
       state.detail = null;
@@ -671,6 +675,17 @@
         h("b", null, e.status === 404 ? `Verdict #${id} does not exist` : `Verdict #${id} could not be loaded`),
         h("div", null, e.status === 404 ? "It may come from another store. Pick one from the list." : e.message)));
     }
+  }
+
+  async function copyLink(ev) {
+    const btn = ev.currentTarget;
+    try {
+      await navigator.clipboard.writeText(location.href);
+      btn.textContent = "copied";
+    } catch (e) {
+      btn.textContent = "copy failed"; // no clipboard permission: the address bar has the same link
+    }
+    setTimeout(() => (btn.textContent = "link"), 1500);
   }
 
   function closeDetail() {
@@ -712,6 +727,7 @@
     kids(body,
       h("div", { class: "d-head" },
         h("div", { class: "d-title" }, statusPill(v.status), h("span", { class: "key" }, v.key), h("span", { class: "id" }, "#" + v.id),
+          h("button", { class: "d-copy", title: "Copy a link to this verdict", "aria-label": "Copy link", onclick: copyLink }, "link"),
           h("button", { class: "d-close", title: "Close (Esc)", "aria-label": "Close", onclick: closeDetail }, "×")),
         h("div", { class: "d-origin" }, srcBadge(v.source), h("span", { id: "origin" }, origin))),
       h("div", { class: "d-sec" }, h("h3", null, "Explanation"),
@@ -891,7 +907,11 @@
   }
 
   async function refresh({ keepList = false } = {}) {
-    if (inflight) return inflight;
+    if (inflight) {
+      // a filter changed while a refresh was under way: run again with it as soon as that one ends
+      again = true;
+      return inflight;
+    }
     clearTimeout(refreshTimer);
     inflight = (async () => {
       const jobs = [loadHealth(), guarded("/stats/timeline", loadTimeline)];
@@ -906,7 +926,10 @@
       await inflight;
     } finally {
       inflight = null;
-      schedule();
+      if (again) {
+        again = false;
+        refresh();
+      } else schedule();
     }
   }
 
