@@ -1,6 +1,7 @@
 """The dashboard in a real browser: Debian's chromium, driven by Playwright, against the real
-``logsieve serve`` (subprocess, real SQLite store, real parser, small model and HTTP LLM backend)
-fed through ``POST /ingest`` with the bundled HDFS sample. Only the LLM is a stand-in (an
+service (``Service`` + ``create_app`` under uvicorn on a free 127.0.0.1 port, in this process so
+the imports are paid once; real SQLite store, parser, small model and HTTP LLM backend), fed
+through ``POST /ingest`` with lines of the bundled HDFS sample. Only the LLM is a stand-in (an
 OpenAI-compatible server on loopback, see ``dashboard_support``), so the store holds LLM, cache
 and small-model verdicts with cited lines.
 
@@ -23,8 +24,10 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 import yaml
 from dashboard_support import FakeLLM, free_port, wait_for
+from playwright.sync_api import expect, sync_playwright
 
 from logsieve.evaluate.detection import run_detection
 
@@ -78,7 +81,8 @@ def small_dataset(root: Path) -> Path:
     shutil.copy(REPO / "examples" / "hdfs" / "anomaly_label.csv", root / "hdfs" / "anomaly_label.csv")
     spec = yaml.safe_load((REPO / "examples" / "datasets.yaml").read_text())
     dataset = spec["datasets"]["hdfs-demo"] | {"files": ["hdfs/head.log.gz"], "description": "the demo's first lines"}
-    (root / "datasets.yaml").write_text(yaml.safe_dump({"version": spec["version"], "datasets": {"hdfs-head": dataset}}))
+    spec = {"version": spec["version"], "datasets": {"hdfs-head": dataset}}
+    (root / "datasets.yaml").write_text(yaml.safe_dump(spec))
     return root / "datasets.yaml"
 
 
@@ -86,7 +90,6 @@ def small_dataset(root: Path) -> Path:
 def served(tmp_path_factory) -> Served:
     """The real service (``Service`` + ``create_app`` under uvicorn, as ``logsieve serve`` runs
     them) on a free loopback port, its SQLite store seeded through ``POST /ingest``."""
-    uvicorn = pytest.importorskip("uvicorn", reason="the serve extra (uvicorn)")
     from logsieve.service.app import Service, create_app
     from logsieve.service.config import load_serve_config
 
@@ -131,8 +134,7 @@ def served(tmp_path_factory) -> Served:
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package (pinned in the dev extra)")
-    with sync_api.sync_playwright() as pw:
+    with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         try:
             yield chromium
@@ -161,8 +163,6 @@ def _watch(page) -> list[str]:
 
 
 def test_dashboard_filters_opens_an_anomaly_and_highlights_its_cited_lines(served, page):
-    from playwright.sync_api import expect
-
     problems = _watch(page)
     llm_anomalies = served.get("/anomalies", source="llm", limit=1000)
     assert llm_anomalies["total"] > 0, "the stand-in LLM judged no sequence abnormal: nothing to show"
@@ -220,7 +220,8 @@ def test_dashboard_filters_opens_an_anomaly_and_highlights_its_cited_lines(serve
     expect(highlighted.first.locator(".ln")).to_have_text(str(cited[0]["line"]))
     backgrounds = page.evaluate("""() => {
         const bg = (el) => el && getComputedStyle(el).backgroundColor;
-        return [bg(document.querySelector('#lines .line.cited')), bg(document.querySelector('#lines .line:not(.cited)'))];
+        const line = (sel) => document.querySelector('#lines ' + sel);
+        return [bg(line('.line.cited')), bg(line('.line:not(.cited)'))];
     }""")
     assert backgrounds[0] != backgrounds[1], f"the cited line is not set apart: {backgrounds}"
     assert f"id={newest['id']}" in page.url  # the open anomaly is in the link, to share it
@@ -246,8 +247,6 @@ def test_dashboard_filters_opens_an_anomaly_and_highlights_its_cited_lines(serve
 
 
 def test_dashboard_says_what_failed_and_recovers(served, page):
-    from playwright.sync_api import expect
-
     problems = _watch(page)
     failing = {"on": True}
 
