@@ -298,6 +298,11 @@
     for (const b of $$("#source button")) {
       b.setAttribute("role", "radio");
       b.setAttribute("aria-checked", String(b.dataset.source === state.source));
+      let facet = $(".facet", b);
+      if (!facet) b.append((facet = h("span", { class: "facet" })));
+      const n = state.facets ? state.facets[b.dataset.source] : undefined;
+      facet.textContent = n === undefined || n === null ? "" : fmtN(n);
+      facet.hidden = n === undefined || n === null;
     }
     const pause = $("#pause");
     pause.setAttribute("aria-pressed", String(state.paused));
@@ -550,8 +555,14 @@
       offset: append ? state.items.length : 0,
       since: w.since === null ? null : w.since.toFixed(3), until: w.until === null ? null : w.until.toFixed(3),
     };
-    const r = await api("/anomalies", params);
+    // the list, and beside it how many each source decided under the same filters (facet counts)
+    const facets = append ? Promise.resolve(null) : Promise.all(SOURCES.map((src) =>
+      src === state.source ? null : api("/anomalies", { ...params, source: src || null, limit: 1, offset: 0 }).then((x) => x.total)));
+    const [r, counts] = await Promise.all([api("/anomalies", params), facets]);
     if (mySeq !== listSeq) return false; // a newer filter won
+    if (counts) {
+      state.facets = Object.fromEntries(SOURCES.map((src, i) => [src, src === state.source ? r.total : counts[i]]));
+    }
     const items = r.items || [];
     if (append) state.items = state.items.concat(items);
     else {
