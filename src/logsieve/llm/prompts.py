@@ -7,10 +7,16 @@ prefix), a ``user`` template and an ``example`` template for few-shot examples. 
 template in two tokens instead of twenty (the list changes rarely and stays in the cache); log text is inserted with
 ``str.replace``, never ``str.format``, so braces inside logs cannot break or steer the template.
 A user may pass their own file by path.
+
+Log text is data, not instructions: the packaged prompts put everything taken from logs
+between ``<log_data>`` and ``</log_data>`` and say so in the system text. A log line that
+writes the tag itself (to close the section early and speak as the operator) has it defused
+first (:func:`defuse`: ``[log_data]``), so the section always ends where the prompt ends it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,6 +25,15 @@ import yaml
 
 from logsieve.llm.base import ChatRequest
 from logsieve.llm.verdict import verdict_schema
+
+
+DATA_TAG = "log_data"
+_TAG_IN_DATA = re.compile(r"<\s*(/?)\s*log[\s_-]*data\s*>", re.IGNORECASE)
+
+
+def defuse(text: str) -> str:
+    """``text`` with any ``<log_data>`` / ``</log_data>`` (any case or spacing) made inert."""
+    return _TAG_IN_DATA.sub(lambda m: f"[{m.group(1)}{DATA_TAG}]", text)
 
 
 class PromptError(ValueError):
@@ -39,7 +54,7 @@ class Prompt:
         return f"{self.name}@{self.version}"
 
     def render_example(self, sequence: str, status: str) -> str:
-        return _fill(self.example, sequence=sequence, status=status)
+        return _fill(self.example, sequence=defuse(sequence), status=status)
 
     @property
     def uses_catalogue(self) -> bool:
@@ -49,8 +64,8 @@ class Prompt:
     def request(self, sequence: str, n_items: int, examples: list[str], max_tokens: int = 96,
                 catalogue: str = "") -> ChatRequest:
         block = "".join(e if e.endswith("\n") else e + "\n" for e in examples)
-        user = _fill(self.user, examples=block, sequence=sequence, n_items=str(n_items))
-        system = _fill(self.system.strip(), catalogue=catalogue)
+        user = _fill(self.user, examples=block, sequence=defuse(sequence), n_items=str(n_items))
+        system = _fill(self.system.strip(), catalogue=defuse(catalogue))
         return ChatRequest([{"role": "system", "content": system}, {"role": "user", "content": user}],
                            verdict_schema(n_items), max_tokens)
 
