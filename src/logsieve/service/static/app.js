@@ -92,6 +92,7 @@
   const fmtN = (n) => (n === null || n === undefined ? "—" : nf.format(n));
   function fmtRate(x) {
     if (!isFinite(x)) return "—";
+    if (x === 0) return "0";
     return x >= 10 ? fmtN(Math.round(x)) : x >= 1 ? x.toFixed(1) : x.toFixed(2);
   }
   function fmtPct(x, digits = 1) {
@@ -439,6 +440,9 @@
     if (opt.cursor !== null && opt.cursor !== undefined && opt.cursor >= from && opt.cursor <= to) {
       svg.append(s("line", { class: "cursor", x1: x(opt.cursor), x2: x(opt.cursor), y1: padT - 4, y2: padT + ih }));
     }
+
+    const nothing = buckets.every((b) => bars.every((sr) => !b[sr.key]) && lines.every((l) => !l.value(b)));
+    if (nothing) el.append(h("div", { class: "chart-empty" }, opt.empty || "No data in this range"));
 
     // interaction: hover tooltip per bucket, click a bucket, drag to zoom
     const hits = s("g", null);
