@@ -115,9 +115,8 @@ def served(tmp_path_factory) -> Served:
             wait_for("the service answering /health", lambda: httpx.get(url + "/health", timeout=2).status_code == 200,
                      60)
             lines = stream_lines()
-            # three waves a second apart, each judged before the next: the timeline gets a shape
-            third = len(lines) // 3
-            waves = [lines[:third], lines[third:2 * third], lines[2 * third:]]
+            # two waves a second apart, each judged before the next: the timeline gets a shape
+            waves = [lines[: len(lines) // 2], lines[len(lines) // 2:]]
             for i, wave in enumerate(waves):
                 if i:
                     time.sleep(1.0)
