@@ -39,7 +39,19 @@ def test_the_prompt_lists_templates_once_and_examples_on_one_line():
     a = Expert(backend, ExpertConfig()).judge(_seq("blk_1", [3, 9, 3]), T, [example])
     system, user = (m["content"] for m in backend.request.messages)
     assert "T3: Receiving block <*>" in system and "Receiving block" not in user
-    assert "Example, judged normal: T3 x2; T1\n" in user
+    assert "judged normal" in user and "T1; T3 x2" in user  # an example: one line, templates by id
     # the judged sequence is numbered; the session id is never shown; params only where unfamiliar
     assert "[0] T3 x2\n[1] T9 | params: p1" in user and "blk_1" not in user
     assert a.ok and [r.line_no for r in a.refs] == [2]
+
+
+def test_examples_of_one_composition_count_once_and_read_the_same():
+    from logsieve.collab.examples import ExampleBank
+    from logsieve.llm.compress import compress
+
+    bank = ExampleBank(lambda seqs, t: [[1.0, float(len(s.template_ids))] for s in seqs])
+    a, b, c = _seq("a", [1, 3, 3]), _seq("b", [3, 1, 3]), _seq("c", [3, 3, 9])
+    bank.add([a, b, c], T, ["normal", "normal", "normal"])
+    shots = bank.nearest(_seq("q", [1, 3, 3]), T, 3)
+    assert len(shots) == 2  # a and b hold the same templates, as often: one example
+    assert compress(a, T, params_shown=0, order="id").inline == compress(b, T, params_shown=0, order="id").inline

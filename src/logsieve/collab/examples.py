@@ -8,6 +8,7 @@ labelled train split, LLM answers added as they come, bounded).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -44,8 +45,9 @@ class ExampleBank:
     def nearest(self, seq: Sequence, templates: Mapping[int, str], k: int) -> list[tuple[Sequence, Mapping[int, str], str]]:
         """The k most similar labelled sequences, in a canonical order (by their template ids).
 
-        Sequences with the same template ids and label count once: a second copy of an
-        example costs prompt tokens and teaches nothing. The order is by content, not by
+        Sequences with the same templates and counts (in any order) and label count once: the
+        prompt shows an example's templates with their counts, so a second copy of that
+        composition costs prompt tokens and teaches nothing. The order is by content, not by
         similarity, so that the same examples always make the same prompt text: consecutive
         similar questions then share their whole example block in llama.cpp's prompt cache,
         and on two cores each prompt token not read again saves ~20 ms.
@@ -58,13 +60,18 @@ class ExampleBank:
         seen: set[tuple] = set()
         for i in order:
             s, t, status = self._seqs[i]
-            key = (tuple(s.template_ids), status)
+            key = (_composition(s.template_ids), status)
             if key not in seen:
                 seen.add(key)
                 out.append((s, t, status))
                 if len(out) == k:
                     break
-        return sorted(out, key=lambda e: (tuple(e[0].template_ids), e[2]))
+        return sorted(out, key=lambda e: (_composition(e[0].template_ids), e[2]))
+
+
+def _composition(template_ids: list[int]) -> tuple[tuple[int, int], ...]:
+    """Which templates a sequence holds and how often, order ignored."""
+    return tuple(sorted(Counter(template_ids).items()))
 
 
 def _unit(x: "np.ndarray") -> "np.ndarray":

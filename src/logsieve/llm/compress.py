@@ -53,7 +53,7 @@ class Compressed:
 
 def compress(seq: Sequence, templates: Mapping[int, str], max_items: int = 30,
              params_shown: int = PARAMS_SHOWN, fold: str = "templates",
-             familiar: Collection[int] = ()) -> Compressed:
+             familiar: Collection[int] = (), order: str = "first") -> Compressed:
     """Render ``seq`` as numbered items (see the module docstring).
 
     ``fold="runs"``: an item is a run of consecutive lines with one template (keeps the exact
@@ -64,9 +64,14 @@ def compress(seq: Sequence, templates: Mapping[int, str], max_items: int = 30,
     sequence, or holding its key (the session id), are never shown: they say nothing about it,
     nor are those of ``familiar`` templates (ones the few-shot examples already show): the
     unusual parameters are the ones on templates the comparison cannot explain.
+    ``order="id"`` (with ``fold="templates"``) lists items by template id instead of first
+    appearance: two sequences with the same templates and counts then read the same, which is
+    what a few-shot example needs (its order says little, and equal text is cached).
     """
     if fold not in ("runs", "templates"):
         raise ValueError(f"fold must be 'runs' or 'templates', not {fold!r}")
+    if order not in ("first", "id") or (order == "id" and fold != "templates"):
+        raise ValueError(f"order must be 'first', or 'id' with fold='templates'; got order={order!r}, fold={fold!r}")
     groups: list[tuple[int, list[int]]] = []
     index: dict[int, int] = {}
     for pos, tid in enumerate(seq.template_ids):
@@ -77,6 +82,8 @@ def compress(seq: Sequence, templates: Mapping[int, str], max_items: int = 30,
         else:
             index[tid] = len(groups)
             groups.append((tid, [pos]))
+    if order == "id":
+        groups.sort(key=lambda g: g[0])
     params = seq.params if params_shown > 0 else []
     constant = _on_every_line(params)
     if seq.key:
