@@ -21,6 +21,7 @@ def label_cmd(
     budget: Annotated[float, typer.Option(help="Train sequences that get a label (seed + LLM): a fraction (< 1, e.g. 0.02) or a count (>= 1). Also the number of clusters.")] = 0.02,
     seed: Annotated[int, typer.Option(help="Seed of the clustering and of the detectors.")] = 0,
     seed_labels: Annotated[int, typer.Option(help="Representatives a person labels for the prompt refinement (0-20; 0: no seed, zero-shot, no refinement).")] = 20,
+    seed_rule: Annotated[str, typer.Option(help="Which representatives the person labels: largest (clusters; the LLM gets the long tail) or spread (k-center).")] = "largest",
     llm: Annotated[str, typer.Option(help="embedded, or an OpenAI-compatible base URL.")] = "embedded",
     llm_model: Annotated[Optional[str], typer.Option(help="Packaged model name or GGUF path (embedded), or the server's model name.")] = None,
     propagation: Annotated[str, typer.Option(help="cluster (cluster majority) or knn (nearest labelled content).")] = "cluster",
@@ -33,8 +34,8 @@ def label_cmd(
 
     Steps: embed the train sequences (mean MiniLM template vector); k-means with k = the budget
     over their distinct contents; one representative per cluster (its commonest content);
-    --seed-labels of them, spread out by k-center, are labelled by a person (here: read from the
-    data set) and used to refine the few-shot prompt in two steps from the LLM's errors on
+    --seed-labels of them (those of the largest clusters) are labelled by a person (here: read from
+    the data set) and used to refine the few-shot prompt in two steps from the LLM's errors on
     them; the LLM labels the other representatives; labels spread through the clusters; the
     detector is trained on them, with epochs and threshold chosen on the validation split's
     true labels exactly as the supervised run does, and both are scored on the test split.
@@ -50,7 +51,8 @@ def label_cmd(
     from logsieve.llm import backend_config, make_backend
 
     try:
-        cfg = AlphaConfig(budget=budget, seed=seed, seed_labels=seed_labels, propagation=propagation)  # type: ignore[arg-type]
+        cfg = AlphaConfig(budget=budget, seed=seed, seed_labels=seed_labels, seed_rule=seed_rule,  # type: ignore[arg-type]
+                          propagation=propagation)  # type: ignore[arg-type]
         llm_cfg = backend_config(llm, llm_model)
     except ValueError as exc:
         _fail(str(exc))
@@ -84,7 +86,8 @@ def label_cmd(
 
 
 class _Bar:
-    """A rich progress bar on stderr (only on a terminal), driven by run_alpha's ``progress``."""
+    """A rich progress bar on stderr (a line per stage when stderr is no terminal), driven by run_alpha's
+    ``progress``."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -101,7 +104,9 @@ class _Bar:
         return self
 
     def __call__(self, stage: str, total: int) -> None:
-        if self._bar is None:
+        if self._bar is None:  # not a terminal: one plain line per stage, for logs of long runs
+            if stage:
+                err.print(f"{stage}" + (f" ({total} LLM calls at most)" if total else ""), highlight=False)
             return
         if stage:
             self._task = self._bar.add_task(stage, total=total or None)

@@ -33,6 +33,7 @@ def test_clustering_and_seed_are_deterministic_under_a_seed():
     a, b = cluster_contents(c, 5, seed=3), cluster_contents(c, 5, seed=3)
     assert (a.cluster_of == b.cluster_of).all() and a.representatives == b.representatives
     assert pick_seed(c, a, 3) == pick_seed(c, b, 3)
+    assert pick_seed(c, a, 3, rule="spread") == pick_seed(c, b, 3, rule="spread")
 
 
 def test_representative_is_the_commonest_content_of_its_cluster():
@@ -45,10 +46,18 @@ def test_representative_is_the_commonest_content_of_its_cluster():
         assert c.counts[rep] == max(c.counts[m] for m in members)
 
 
-def test_seed_starts_with_the_largest_cluster_and_spreads_out():
+def test_seed_is_the_largest_clusters_by_default():
     _, c = _contents()
     cl = cluster_contents(c, 8, seed=0)
-    seed = pick_seed(c, cl, 4)
+    sizes = {cl.representatives[j]: int(c.counts[cl.members(j)].sum()) for j in range(cl.k)}
+    seed = pick_seed(c, cl, 3)
+    assert [sizes[r] for r in seed] == sorted(sizes.values(), reverse=True)[:3]
+
+
+def test_spread_seed_starts_with_the_largest_cluster_and_spreads_out():
+    _, c = _contents()
+    cl = cluster_contents(c, 8, seed=0)
+    seed = pick_seed(c, cl, 4, rule="spread")
     sizes = {j: int(c.counts[cl.members(j)].sum()) for j in range(cl.k)}
     largest = max(sizes, key=sizes.get)
     assert seed[0] == cl.representatives[largest]

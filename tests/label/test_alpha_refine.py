@@ -70,3 +70,19 @@ def test_a_seed_item_never_sees_itself_as_an_example():
     item = _seed()[2]
     examples = out.fewshot.nearest(item.content, item.vector, 5)
     assert all(tuple(s.template_ids) != (1, 2) for s, _ in examples)
+
+
+def test_examples_show_both_labels_when_the_set_has_both():
+    from logsieve.label.fewshot import FewShotSet
+
+    fs = FewShotSet()
+    for i, (ids, label) in enumerate([([1, 2, 3, 4], 0), ([1, 2, 3, 4, 5], 0), ([1, 2, 3, 4, 8], 0), ([1, 7], 1)]):
+        v = np.zeros(9, dtype=np.float32)
+        v[ids] = 1
+        fs.add(i, v, Sequence(f"blk_{i}", ids, label=label), label)
+    query = np.zeros(9, dtype=np.float32)
+    query[[1, 2, 3, 4]] = 1
+    shown = fs.nearest(99, query, 3)
+    assert sorted(status for _, status in shown) == ["abnormal", "normal", "normal"]
+    assert [status for _, status in fs.nearest(99, query, 1)] == ["normal"]  # one example: just the nearest
+    assert not fs.add(0, query, Sequence("again", [1]), 1)  # a content is added once

@@ -21,8 +21,11 @@ class AlphaConfig(BaseModel):
     budget: float = Field(default=0.02, gt=0)
     seed: int = 0
     seed_labels: int = Field(default=20, ge=0, le=20)
+    seed_rule: Literal["largest", "spread"] = "largest"
+    """Which representatives the person labels: those of the largest clusters, or spread out
+    by k-center (see :mod:`logsieve.label.cluster`)."""
     initial_examples: int = Field(default=4, ge=0, le=20)
-    """Seed sequences in the few-shot set before refinement (the first of the seed's k-center order)."""
+    """Seed sequences in the few-shot set before refinement (the first ones in the seed's order)."""
     refine_steps: int = Field(default=2, ge=0, le=5)
     examples: int = Field(default=3, ge=0, le=8)
     """Few-shot examples per annotation prompt, nearest in embedding space first."""

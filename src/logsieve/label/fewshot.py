@@ -40,14 +40,21 @@ class FewShotSet:
 
     def nearest(self, content: int, vector: "np.ndarray", k: int) -> list[Example]:
         """The ``k`` examples most similar to ``vector``, excluding ``content`` itself, in a
-        canonical order (by template ids) so equal example blocks make equal prompt text."""
+        canonical order (by template ids) so equal example blocks make equal prompt text.
+
+        With ``k >= 2`` both labels are shown when the set has both: a small model shown only
+        normal neighbours copies "normal", and the rare shapes it labels sit next to normal ones."""
         pool = [it for it in self.items if it[0] != content]
         if k <= 0 or not pool:
             return []
         mat = _unit(np.stack([v for _, v, _, _ in pool]))
         sims = mat @ _unit(np.asarray(vector, dtype=np.float32)[None, :])[0]
-        order = np.argsort(-np.round(sims, 6), kind="stable")[:k]
-        chosen = [(pool[i][2], STATUS[pool[i][3]]) for i in order]
+        order = np.argsort(-np.round(sims, 6), kind="stable")
+        top = list(order[:k])
+        other = [i for i in order[k:] if pool[i][3] != pool[top[0]][3]]
+        if k >= 2 and other and len({pool[i][3] for i in top}) == 1:
+            top[-1] = other[0]  # both labels shown: the nearest example of the other one replaces the last
+        chosen = [(pool[i][2], STATUS[pool[i][3]]) for i in top]
         return sorted(chosen, key=lambda e: (tuple(e[0].template_ids), e[1]))
 
 

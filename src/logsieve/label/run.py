@@ -59,6 +59,7 @@ class AlphaResult:
     supervised_f1: float
     llm: dict[str, Any]
     refinement: dict[str, Any]
+    representatives: list[dict[str, Any]] = field(default_factory=list)
     detector: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -75,6 +76,7 @@ class AlphaResult:
             "annotation_answered": self.annotation_answered, "annotation_failed": self.annotation_failed,
             "fallback_clusters": self.fallback_clusters, "propagated_anomalies": self.propagated_anomalies,
             "refinement": self.refinement, "llm": self.llm, "detector": self.detector,
+            "representatives": self.representatives,
         }
 
 
@@ -92,7 +94,7 @@ def run_alpha(train: SequenceBatch, validation: SequenceBatch, test: SequenceBat
     truth = train.labels
     first = {c: contents.members[c][0] for c in range(len(contents))}
     seed = [SeedItem(c, contents.vectors[c], seqs[first[c]], int(truth[first[c]]))
-            for c in pick_seed(contents, clustering, cfg.seed_labels)]
+            for c in pick_seed(contents, clustering, cfg.seed_labels, cfg.seed_rule)]
     _check_seed(seed)
     used = {t: train.templates[t] for t in sorted({t for s in seqs for t in s.template_ids})}  # train's own only
     annotator = Annotator(backend, load_alpha_prompt(cfg.prompt), used, retries=cfg.retries,
@@ -121,7 +123,24 @@ def run_alpha(train: SequenceBatch, validation: SequenceBatch, test: SequenceBat
         propagated_correct=int((prop.labels == truth).sum()), fallback_clusters=prop.fallback_clusters,
         propagated_anomalies=int(prop.labels.sum()), f1=f1, supervised_f1=sup_f1,
         llm=annotator.stats.as_dict(), refinement=_refinement_report(refined, seed, cfg), detector=det,
+        representatives=_rep_report(contents, clustering, seqs, truth, {it.content for it in seed}, answers),
         seconds=time.perf_counter() - started)
+
+
+def _rep_report(contents: Contents, clustering: Clustering, seqs: list[Sequence], truth: "np.ndarray",
+                seed: set[int], answers: Mapping[int, AnnotationResult]) -> list[dict[str, Any]]:
+    """Per cluster: its size, who labelled its representative, the label and the true one
+    (read after the fact, to show where the labels went wrong)."""
+    out = []
+    for j, c in enumerate(clustering.representatives):
+        i = contents.members[c][0]
+        a = answers.get(c)
+        out.append({"cluster": j, "sequences": int(contents.counts[clustering.members(j)].sum()), "key": seqs[i].key,
+                    "by": "seed" if c in seed else "llm",
+                    "label": int(truth[i]) if c in seed else (None if a is None else a.label),
+                    "true": int(truth[i]),
+                    **({"evidence": a.annotation.evidence if a.annotation else a.error} if a else {})})
+    return out
 
 
 def _check_seed(seed: list[SeedItem]) -> None:
