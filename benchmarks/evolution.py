@@ -153,6 +153,8 @@ def main() -> None:
     ap.add_argument("--detector", default="logreg",
                     help="CoLA's small model (logreg by default: each retrain fits it twice, and LogMoE takes 1-2 min a fit on 2 shared cores)")
     ap.add_argument("--max-call-rate", type=float, default=0.1, help="CoLA's tau: the validation LLM-call budget")
+    ap.add_argument("--fixed-tau", action="store_true",
+                    help="keep the first model's tau after a swap (default: re-choose it for the new model on validation)")
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--expert", choices=("simulated", "embedded"), default="simulated")
     ap.add_argument("--expert-error", type=float, default=None,
@@ -223,11 +225,23 @@ def main() -> None:
             pipe = ColaPipeline(small, make_expert(args, truth_by_key, "cola"), examples=bank, config=collab)
         elif arm == "cola_adapt":
             slot = ModelSlot(small)
+            holder: list = []
+
+            def retune(outcome, slot=slot, holder=holder):
+                # tau belongs to a model: a swapped-in model gets its own, by the same rule
+                # (the validation call budget), else the old tau sets a different call rate
+                if outcome.swapped and holder and not args.fixed_tau:
+                    new_tau = choose_tau(slot.current.score(validation), args.max_call_rate)
+                    holder[0].config = collab.model_copy(update={"tau": new_tau})
+                    taus.append(round(new_tau, 6))
+
+            taus: list[float] = [round(tau, 6)]
             adapter = Adapter(slot, make, train, validation,
                               AdaptConfig(warmup=args.warmup, retrain_every=args.retrain_every, background=False,
-                                          filter=NoiseFilterConfig(seed=args.seed)))
+                                          filter=NoiseFilterConfig(seed=args.seed)), on_done=retune)
             pipe = ColaPipeline(slot, make_expert(args, truth_by_key, "cola"), examples=bank, config=collab,
                                 adapter=adapter)
+            holder.append(pipe)
         elif arm == "collaborlog_static":
             pipe = CollaborLogPipeline(clone_detector(coordinator), clone_detector(knn),
                                        make_expert(args, truth_by_key, "collaborlog"), examples=bank, config=collab)
@@ -253,6 +267,7 @@ def main() -> None:
             results[arm]["retrains"] = [{"swapped": o.swapped, "candidate": o.candidate_score, "live": o.live_score,
                                          "error": o.error, "seconds": round(o.seconds, 1)} for o in adapter.outcomes]
             results[arm]["pseudo_labels"] = adapter.stats.pseudo_labels
+            results[arm]["taus"] = taus
         if arm == "collaborlog_evolve" and evolver is not None:
             results[arm]["updates"] = evolver.stats.updates
             results[arm]["learnt"] = evolver.stats.learnt
