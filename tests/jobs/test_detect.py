@@ -93,10 +93,12 @@ def test_detect_cli_end_to_end_with_the_real_embedded_runtime(bundle, tmp_path):
     out = tmp_path / "v.jsonl"
     res = subprocess.run([sys.executable, "-m", "logsieve", "detect", str(DEMO), "--model", str(bundle),
                           "--llm", "embedded", "--llm-model", "smollm2-135m", "--tau", "0.999", "--max-llm-calls", "3",
+                          "--max-explanations", "1",
                           "--store", str(tmp_path / "e.db"), "--out", str(out), "--json"], capture_output=True, timeout=600)
     assert res.returncode == 0, res.stderr.decode()[-1500:]
     summary = json.loads(res.stdout.decode().strip().splitlines()[-1])
     assert summary["sequences"] == 1200 and 1 <= summary["llm_calls"] <= 3
+    assert summary["explanations"]["llm_calls"] == 1  # root causes beside detection, capped (tests/explain has the rest)
     verdicts = [json.loads(x) for x in out.read_text().splitlines()]
     assert len(verdicts) == 1200
     asked = [v for v in verdicts if v["source"] == "llm"]
