@@ -269,3 +269,17 @@ def test_filters_and_a_manager_without_sinks(receiver, store):
     idle.handle([anomaly("a", [1])])
     idle.close()
     assert not idle.active and read_deliveries(store, sink="none") == []
+
+
+def test_close_is_bounded_and_says_what_it_did_not_send(receiver, store):
+    slow = receiver(delay_s=1.0)
+    m = manager(store, [sink("webhook", slow.url, burst=10)])
+    m.handle([anomaly(f"k{i}", [i]) for i in range(4)])
+    time.sleep(0.2)
+    start = time.perf_counter()
+    m.close(timeout_s=0.3)
+    assert time.perf_counter() - start < 3.0  # the request in flight ends, the rest do not start
+    rows = read_deliveries(store)
+    left = [r for r in rows if r.outcome == "dropped"]
+    assert left and all(r.error == "shut down before delivery" for r in left)
+    assert len(left) + sum(r.outcome == "sent" for r in rows) == 4

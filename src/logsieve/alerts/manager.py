@@ -41,7 +41,14 @@ class AlertManager:
         self._clock = clock
         env = environment() if env is None else env
         deliveries = DeliveryLog(store)
-        self.sinks = [SinkWorker(s, deliveries, env) for s in config.sinks] if config.enabled else []
+        self.sinks: list[SinkWorker] = []
+        try:
+            for sink in config.sinks if config.enabled else []:
+                self.sinks.append(SinkWorker(sink, deliveries, env))
+        except Exception:  # a later sink's config is wrong: stop the threads already started
+            for started in self.sinks:
+                started.close(0.0)
+            raise
         self._redactor = Redactor(RedactConfig()) if config.redact else None
         self._grouper = Grouper(config.window_s, config.group_wait_s)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=config.queue_size)

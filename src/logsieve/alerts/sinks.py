@@ -19,7 +19,7 @@ import httpx
 import tenacity
 
 from logsieve.alerts import payloads
-from logsieve.alerts.config import PagerDutySink, SinkConfig, SlackSink, WebhookSink
+from logsieve.alerts.config import AlertConfigError, PagerDutySink, SinkConfig, SlackSink, WebhookSink
 from logsieve.alerts.deliveries import DeliveryLog
 from logsieve.alerts.payloads import Alert
 from logsieve.alerts.ratelimit import TokenBucket
@@ -52,8 +52,6 @@ def _headers(cfg: SinkConfig, env: Mapping[str, str]) -> dict[str, str]:
     if isinstance(cfg, WebhookSink) and cfg.token_env:
         token = env.get(cfg.token_env, "")
         if not token:
-            from logsieve.alerts.config import AlertConfigError
-
             raise AlertConfigError(f"alert sink {cfg.label!r}: environment variable {cfg.token_env} is not set; "
                                    "export the bearer token or drop token_env from the sink")
         headers["Authorization"] = f"Bearer {token}"
@@ -112,9 +110,18 @@ class SinkWorker:
     # ---------------------------------------------------------------- the thread
     def _run(self) -> None:
         while True:
-            alert = self._queue.get()
+            try:
+                alert = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                if self._abort.is_set():
+                    return
+                continue
             if alert is None:
                 return
+            if self._abort.is_set():  # shutting down past the deadline: say so for each one left
+                self._count("dropped")
+                self._log.record(self.name, self.cfg.kind, alert, 0, "dropped", error="shut down before delivery")
+                continue
             try:
                 self._deliver(alert)
             except Exception as exc:  # a bug here must not kill the sink for good
