@@ -119,15 +119,16 @@ def make_expert(args, labels, prompt):
 
 def run_arm(pipeline, seqs: list[Sequence], templates, batch: int, on_batch=None):
     """Judge ``seqs`` in time-ordered batches; per sequence (abnormal, asked the LLM)."""
-    abnormal, called = [], []
+    abnormal, called, given = [], [], []
     for i in range(0, len(seqs), batch):
         part = seqs[i:i + batch]
         for v in pipeline.judge(part, templates):
             abnormal.append(bool(v.abnormal))
             called.append(v.source == "llm" or (v.source == "fallback" and "LLM gave no verdict" in (v.note or "")))
+            given.append(int(v.abnormal) if v.source == "llm" else None)  # the LLM's answer: a pseudo-label
         if on_batch is not None:
             on_batch(i + len(part))
-    return np.array(abnormal), np.array(called)
+    return np.array(abnormal), np.array(called), given
 
 
 def slice_table(pred, called, labels, bounds):
@@ -171,6 +172,8 @@ def main() -> None:
     ap.add_argument("--filter-detectors", default=None,
                     help="warm-up models to measure the filter with (default: --detector, the Adapter's own; "
                          "the top-level filter figures are always that one's)")
+    ap.add_argument("--filter-source", default="cola_adapt", choices=ARMS,
+                    help="whose LLM answers are the pseudo-labels the filter is measured on")
     ap.add_argument("--arms", default=",".join(ARMS))
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--out", type=Path, default=None, help="also write the JSON here")
@@ -205,10 +208,12 @@ def main() -> None:
     small = make()
     small_fit = small.fit(train, validation).as_dict()
     tau = choose_tau(small.score(validation), args.max_call_rate)
-    coordinator = make_detector("autoencoder", {"seed": args.seed})
-    coordinator.fit(train, validation)
-    knn = make_detector("knn", {"seed": args.seed})
-    knn.fit(train, validation)
+    coordinator = knn = None
+    if any(a.startswith("collaborlog") for a in arms):
+        coordinator = make_detector("autoencoder", {"seed": args.seed})
+        coordinator.fit(train, validation)
+        knn = make_detector("knn", {"seed": args.seed})
+        knn.fit(train, validation)
     collab = CollabConfig(tau=tau, examples=0 if args.expert == "simulated" else 3)
     bank = None
     if args.expert == "embedded":
@@ -217,6 +222,7 @@ def main() -> None:
         bank = _bank(train, validation, 3)
 
     results: dict[str, dict] = {}
+    pseudo_by_arm: dict[str, list[Sequence]] = {}
     adapter = None
     evolver = None
     for arm in arms:
@@ -254,15 +260,21 @@ def main() -> None:
         else:
             raise SystemExit(f"unknown arm {arm!r}; arms: {', '.join(ARMS)}")
         log(f"arm {arm}")
-        pred, called = run_arm(pipe, seqs, templates, args.batch,
-                               on_batch=lambda n: log(f"  {arm}: {n}/{len(seqs)}") if n % 2000 < args.batch else None)
+        pred, called, given = run_arm(pipe, seqs, templates, args.batch,
+                                      on_batch=lambda n: log(f"  {arm}: {n}/{len(seqs)}") if n % 2000 < args.batch else None)
+        pseudo_by_arm[arm] = [Sequence(s.key, list(s.template_ids), label=int(y))
+                              for s, y, c in zip(seqs, given, called) if c and y is not None]
+        if pipe.expert is not None:
+            pipe.expert.backend.close()  # an embedded model holds ~0.7 GB; one arm at a time
         post_p = prf(pred[first_post:], labels[first_post:])
         pre_p = prf(pred[:first_post], labels[:first_post])
         results[arm] = {"pre_f1": round(pre_p["f1"], 4), "post_f1": round(post_p["f1"], 4),
                         "post_precision": round(post_p["precision"], 4), "post_recall": round(post_p["recall"], 4),
                         "llm_calls": int(called.sum()), "post_llm_call_rate": round(float(called[first_post:].mean()), 4),
                         "slices": slice_table(pred, called, labels, bounds),
-                        "seconds": round(time.perf_counter() - t0, 1)}
+                        "seconds": round(time.perf_counter() - t0, 1),
+                        "llm_seconds": round(pipe.stats.llm_seconds, 1),
+                        "llm_p50_seconds": pipe.stats.as_dict()["llm_p50_seconds"]}
         if arm == "cola_adapt" and adapter is not None:
             results[arm]["retrains"] = [{"swapped": o.swapped, "candidate": o.candidate_score, "live": o.live_score,
                                          "error": o.error, "seconds": round(o.seconds, 1)} for o in adapter.outcomes]
@@ -277,8 +289,8 @@ def main() -> None:
 
     # ------------------------------------------------------------------ the label filter
     filt: list[dict] = []
-    if adapter is not None and adapter._labels:
-        pseudo = [p.seq for p in adapter._labels]
+    pseudo = pseudo_by_arm.get(args.filter_source, [])
+    if pseudo:
         truth = np.array([truth_by_key[s.key] for s in pseudo])
         for name in (args.filter_detectors or args.detector).split(","):
             warm = functools.partial(make_detector, name, {"seed": args.seed})
@@ -306,7 +318,7 @@ def main() -> None:
         "llm_call_rate_last_slice": top_arm["slices"][-1]["llm_call_rate"] if top_arm else None,
         "llm_call_rate_arm": "cola_adapt",
         "filter_precision": base.get("filter_precision"), "keep_all_precision": base.get("keep_all_precision"),
-        "filter_by_noise": filt,
+        "filter_by_noise": filt, "filter_source": args.filter_source,
         "arms": results,
         "sessions": {"train": len(train), "validation": len(validation), "test": len(seqs), "pre_change": first_post,
                      "test_anomalies": int(labels.sum()), "post_anomalies": int(labels[first_post:].sum()),
