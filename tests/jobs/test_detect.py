@@ -103,6 +103,6 @@ def test_detect_cli_end_to_end_with_the_real_embedded_runtime(bundle, tmp_path):
     assert len(verdicts) == 1200
     asked = [v for v in verdicts if v["source"] == "llm"]
     assert len(asked) + summary["llm_failures"] == summary["llm_calls"]  # each call: a verdict or a marked fallback
-    assert all(v["backend"] == "embedded:smollm2-135m" and v["prompt"] == "cola@4" and v["explanation"] for v in asked)
+    assert all(v["backend"] == "embedded:smollm2-135m" and v["prompt"] == "cola@5" and v["explanation"] for v in asked)
     with Store(tmp_path / "e.db") as store:
         assert store.connection.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0] == 1200

@@ -39,7 +39,7 @@ def test_the_prompt_lists_templates_once_and_examples_on_one_line():
     a = Expert(backend, ExpertConfig()).judge(_seq("blk_1", [3, 9, 3]), T, [example])
     system, user = (m["content"] for m in backend.request.messages)
     assert "T3: Receiving block <*>" in system and "Receiving block" not in user
-    assert "judged normal" in user and "T1; T3 x2" in user  # an example: one line, templates by id
+    assert "Judged normal:\n<log_data>\nT1; T3 x2\n</log_data>" in user  # examples: one line each, templates by id
     # the judged sequence is numbered; the session id is never shown; params only where unfamiliar
     assert "[0] T3 x2\n[1] T9 | params: p1" in user and "blk_1" not in user
     assert a.ok and [r.line_no for r in a.refs] == [2]

@@ -29,7 +29,7 @@ def seq() -> Sequence:
 
 def test_fake_answer_is_validated_and_cites_file_lines():
     a = Expert(ScriptedBackend([GOOD])).judge(seq(), T)
-    assert a.ok and a.verdict.abnormal and a.attempts == 1 and a.prompt_id == "cola@4"
+    assert a.ok and a.verdict.abnormal and a.attempts == 1 and a.prompt_id == "cola@5"
     assert [(r.source, r.line_no) for r in a.refs] == [("a.log", 2)]
 
 

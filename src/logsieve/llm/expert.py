@@ -78,9 +78,9 @@ class Expert:
         name = catalogue.view if catalogue is not None else (lambda t: t)
         familiar = {tid for s, _, _ in examples for tid in s.template_ids}
         shown = self.shown(seq, name(templates), familiar)
-        shots = [self.prompt.render_example(compress(s, name(t), cfg.example_items, cfg.example_params,
-                                                        order="id").inline, status)
-                 for s, t, status in examples]
+        shots = self.prompt.render_examples(
+            [(compress(s, name(t), cfg.example_items, cfg.example_params, order="id").inline, status)
+             for s, t, status in examples])
         request = self.prompt.request(shown.text, shown.n_items, shots, cfg.max_tokens,
                                       catalogue.text if catalogue is not None else "")
         answer = ExpertAnswer(None, prompt_id=self.prompt.id, backend=self.backend.name)
