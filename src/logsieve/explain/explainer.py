@@ -107,7 +107,8 @@ class Explainer:
         cap = self.config.max_calls
         return None if cap is None else max(0, cap - self.stats.llm_calls)
 
-    def explain(self, anomalies: list[Anomaly], templates: Mapping[int, str], *, force: bool = False) -> list[VerdictLink]:
+    def explain(self, anomalies: list[Anomaly], templates: Mapping[int, str], *,
+                force: bool = False) -> list[VerdictLink]:
         """Explain ``anomalies`` (one LLM call per new pattern), store and link; ``force`` asks
         again even for a pattern already explained."""
         groups: dict[str, list[Anomaly]] = {}
