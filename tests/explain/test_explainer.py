@@ -53,7 +53,7 @@ def test_one_call_per_pattern_and_cited_items_map_to_each_verdicts_lines(store):
     assert explainer.stats.reused == 1 and explainer.stats.llm_calls == 2
     assert backend.requests[0].schema == root_cause_schema(3)  # evidence bounded to the 3 items shown
     doc_a, doc_b = root_cause(store, anomalies[0].verdict_id), root_cause(store, anomalies[1].verdict_id)
-    assert doc_a["cause"] == doc_b["cause"] and doc_a["shared_by"] == 2 and doc_a["prompt"] == "root_cause@1"
+    assert doc_a["cause"] == doc_b["cause"] and doc_a["shared_by"] == 2 and doc_a["prompt"] == "root_cause@2"
     # item 1 is template 3 in both; its lines differ per verdict
     assert [(e["source"], e["line"]) for e in doc_a["evidence"]] == [("dn.log", 2), ("dn.log", 3)]
     assert [(e["source"], e["line"]) for e in doc_b["evidence"]] == [("dn.log", 52)]
