@@ -22,7 +22,7 @@ from logsieve.collab.verdicts import SequenceVerdict
 from logsieve.features.table import ParserTemplates
 from logsieve.ingest import LogFormat
 from logsieve.jobs.bundle import ModelBundle
-from logsieve.parsing import DrainParser
+from logsieve.parsing import DrainConfig, DrainParser
 from logsieve.records import LogRecord, ParsedLine, QuarantineReason, QuarantineRecord, Sequence
 from logsieve.service.metrics import ServiceMetrics
 from logsieve.service.state import (
@@ -161,10 +161,11 @@ class Detection:
             self.cursor = cp.cursor
             if cp.model == self.fingerprint:
                 try:
-                    self.parser, self.grouper, self._templates = cp.state
+                    parser_doc, self.grouper, self._templates = cp.state
+                    self.parser = _parser_from(parser_doc)
                     fresh = False
                     self.restored = f"resumed at log id {cp.cursor} with {self.grouper.open_count} open sequences"
-                except (TypeError, ValueError) as exc:
+                except (TypeError, ValueError, KeyError) as exc:
                     log.warning("detection: checkpoint unreadable (%s); starting afresh at log id %d", exc, cp.cursor)
             else:
                 log.warning("detection: the checkpoint belongs to another model/format/grouping; its open "
@@ -224,7 +225,8 @@ class Detection:
         verdicts = self._judge(seqs)
         batch = JudgedBatch(verdicts, seqs, self._quarantine, self.model_version)
         if checkpoint:
-            batch.checkpoint = Checkpoint(self.cursor, self.fingerprint, (self.parser, self.grouper, self._templates))
+            batch.checkpoint = Checkpoint(self.cursor, self.fingerprint,
+                                          (_parser_doc(self.parser), self.grouper, self._templates))
             batch.templates = {tid: self._templates[tid] for tid in self._dirty}
         if verdicts or batch.quarantined or checkpoint:
             self.state.commit(batch)
@@ -257,3 +259,15 @@ class Detection:
             for seconds in list(stats.call_seconds)[-new_calls:]:
                 self.metrics.llm_latency.observe(seconds)
         return out
+
+
+def _parser_doc(parser: DrainParser) -> dict:
+    """The parser's state without its caches (line and token caches hold up to 250,000 entries:
+    pickling them made every checkpoint several MB). The same content ``save_state`` writes."""
+    return {"config": parser.config.model_dump(mode="json"), "state": parser._export()}
+
+
+def _parser_from(doc: dict) -> DrainParser:
+    parser = DrainParser(DrainConfig.model_validate(doc["config"]))
+    parser._import(doc["state"])
+    return parser
