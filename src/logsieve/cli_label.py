@@ -50,10 +50,15 @@ def label_cmd(
     from logsieve.label.embed import minilm_embed
     from logsieve.llm import backend_config, make_backend
 
+    from pydantic import ValidationError
+
     try:
         cfg = AlphaConfig(budget=budget, seed=seed, seed_labels=seed_labels, seed_rule=seed_rule,  # type: ignore[arg-type]
                           propagation=propagation)  # type: ignore[arg-type]
         llm_cfg = backend_config(llm, llm_model)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        _fail(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}")
     except ValueError as exc:
         _fail(str(exc))
     if llm_cfg is None:
