@@ -277,7 +277,11 @@ def main() -> None:
                         "llm_p50_seconds": pipe.stats.as_dict()["llm_p50_seconds"]}
         if arm == "cola_adapt" and adapter is not None:
             results[arm]["retrains"] = [{"swapped": o.swapped, "candidate": o.candidate_score, "live": o.live_score,
-                                         "error": o.error, "seconds": round(o.seconds, 1)} for o in adapter.outcomes]
+                                         "error": o.error, "seconds": round(o.seconds, 1),
+                                         "trigger": adapter.stats.triggers[i] if i < len(adapter.stats.triggers) else None,
+                                         "measure": adapter.stats.measures[i] if i < len(adapter.stats.measures) else None}
+                                        for i, o in enumerate(adapter.outcomes)]
+            results[arm]["drift_baseline"] = round(adapter.drift.baseline, 4)
             results[arm]["pseudo_labels"] = adapter.stats.pseudo_labels
             results[arm]["taus"] = taus
         if arm == "collaborlog_evolve" and evolver is not None:

@@ -1,8 +1,20 @@
 """CoLA's adaptation loop: the LLM's answers become training data for the small model.
 
 Each verdict that came from the LLM (or from the knowledge table, which holds LLM answers)
-is a pseudo-label. Once ``warmup`` of them exist, and then every ``retrain_every`` new ones,
-a retrain starts in the background (:class:`~logsieve.adapt.swap.Retrainer`):
+is a pseudo-label. A retrain starts in the background (:class:`~logsieve.adapt.swap.Retrainer`)
+once :attr:`AdaptConfig.first_retrain_at` of them exist, and after that when any of these holds
+(:meth:`Adapter._due`):
+
+* ``retrain_every`` new pseudo-labels arrived (the plain count);
+* ``retrain_interval`` sequences were observed and at least ``interval_min_labels`` new
+  pseudo-labels came with them. A model that escalates little after a change would otherwise
+  wait for 200 labels that never come;
+* drift is signalled (:class:`DriftWatch`: the share of recent sequences holding a template the
+  live model never learnt from jumps above its level on validation) and ``retrain_after_drift``
+  new pseudo-labels arrived: an upgrade brings new templates, and the model should learn them
+  from the first few answers, not the 200th.
+
+Each retrain:
 
 1. the newest ``holdback`` share of the pseudo-labels is held back (chronologically: a model
    is judged on what came after what it learnt from). Its older half joins the original
@@ -14,7 +26,12 @@ a retrain starts in the background (:class:`~logsieve.adapt.swap.Retrainer`):
    the live model would call every correct label of a new kind of failure "noisy", since it
    has never seen one; a model fitted on them fits the consistent labels and not the flipped;
 3. a fresh detector is fitted on the original train split plus the clean pseudo-labels;
-4. it is swapped in only if its F1 on the held-back slice is not worse than the live model's.
+4. it is compared with the live model on the held-back slice (:func:`compare_measure`). When
+   that slice holds both classes the measure is F1, and the candidate is swapped in when it is
+   not worse (``tolerance``). When it holds one class only (typically no anomaly), F1 is 0 for
+   both models and says nothing, so the measure is accuracy on the slice (for an all-normal
+   slice: 1 - false-positive rate) and the candidate must be *strictly* better: a tie keeps the
+   live model, since the slice cannot tell the two apart.
 
 Detection reads the model from the :class:`~logsieve.adapt.swap.ModelSlot` once per batch,
 so it never waits for training and never sees half a swap. Steps 2 and 3 (the fits) run in a
@@ -25,19 +42,24 @@ process-wide threads from detection.
 
 from __future__ import annotations
 
+import math
 import pickle
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from logsieve._optional import require
 from logsieve.adapt.isolated import ChildLimits, ProcessFit, limit_threads
 from logsieve.adapt.noise import NoiseFilterConfig, clean_mask, per_sample_loss
 from logsieve.adapt.swap import ModelSlot, RetrainOutcome, Retrainer
 from logsieve.detectors.base import Detector, SequenceBatch, prf
 from logsieve.records import Sequence
+
+np = require("numpy", purpose="the adaptation loop")
 
 PSEUDO_SOURCES = ("llm", "cache")
 
@@ -46,13 +68,26 @@ class AdaptConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     warmup: int = Field(default=50, ge=1)
-    """Pseudo-labels needed before the first retrain."""
+    """Pseudo-labels needed before the first retrain (raised to what the filter needs, see
+    :attr:`first_retrain_at`)."""
     retrain_every: int = Field(default=200, ge=1)
     """New pseudo-labels between retrains."""
+    retrain_interval: int | None = Field(default=2000, ge=1)
+    """Sequences observed since the last retrain after which one is due anyway (given
+    ``interval_min_labels`` new pseudo-labels); None turns it off. Counted in sequences, not
+    seconds, so a replay is deterministic."""
+    interval_min_labels: int = Field(default=10, ge=1)
+    """New pseudo-labels an interval retrain needs: with none, nothing new could be learnt."""
+    retrain_after_drift: int = Field(default=25, ge=1)
+    """New pseudo-labels that suffice for a retrain while drift is signalled."""
+    drift_window: int = Field(default=500, ge=10)
+    """Most recent sequences the unseen-template share is measured over."""
+    drift_jump: float = Field(default=0.1, gt=0.0, le=1.0)
+    """Drift: the window's unseen-template share exceeds the validation split's by this much."""
     holdback: float = Field(default=0.2, ge=0.0, lt=1.0)
     """Newest share of pseudo-labels held back to compare candidate and live model on."""
     tolerance: float = Field(default=0.0, ge=0.0)
-    """Swap when candidate F1 >= live F1 - tolerance."""
+    """Swap when candidate F1 >= live F1 - tolerance (slices holding both classes only)."""
     filter: NoiseFilterConfig = NoiseFilterConfig()
     use_filter: bool = True
     """False keeps every pseudo-label (the benchmark's "keep all" arm)."""
@@ -63,6 +98,15 @@ class AdaptConfig(BaseModel):
     must then be picklable, e.g. ``functools.partial(make_detector, "logmoe")``), or
     ``thread``, in this process. A synchronous retrain (``background=False``) runs in the caller."""
     child: ChildLimits = ChildLimits()
+
+    @property
+    def first_retrain_at(self) -> int:
+        """Pseudo-labels before the first retrain: ``warmup``, raised (when the filter is on) so
+        the share not held back reaches the filter's own warm-up. Otherwise a first retrain at 50
+        labels would offer 40 to a filter that fits from 50, and keep every label unfiltered."""
+        if not self.use_filter:
+            return self.warmup
+        return max(self.warmup, math.ceil(self.filter.warmup / (1.0 - self.holdback)))
 
 
 @dataclass
@@ -77,6 +121,71 @@ class AdaptStats:
     retrains: int = 0
     last_kept: int = 0
     last_offered: int = 0
+    triggers: list[str] = field(default_factory=list)
+    """Why each retrain started: warmup, count, interval, drift or manual."""
+    measures: list[str] = field(default_factory=list)
+    """What each comparison decided on: f1 or accuracy (one-class slice)."""
+
+
+class DriftWatch:
+    """Signals drift from the share of recent sequences holding a template the live model never
+    learnt from.
+
+    A software upgrade rewrites log statements, so the parser yields templates that were not in
+    the training data; the live model then scores on features it has no weight for. The level
+    that is normal is measured on the validation split (before any change, so nothing is tuned
+    on what comes after); drift is a window share above it by ``jump``. Templates in the
+    pseudo-labels a swapped-in model was offered count as known from then on, so the signal
+    ends once a model has learnt from the new ones.
+    """
+
+    def __init__(self, known: Iterable[int], reference: Iterable[Sequence], window: int, jump: float) -> None:
+        self.known: set[int] = set(known)
+        self.window: deque[frozenset[int]] = deque(maxlen=window)
+        self.jump = jump
+        self.baseline = self._share(frozenset(s.template_ids) for s in reference)
+
+    def _share(self, templates: Iterable[frozenset[int]]) -> float:
+        rows = list(templates)
+        return sum(not t <= self.known for t in rows) / len(rows) if rows else 0.0
+
+    def add(self, seqs: Iterable[Sequence]) -> None:
+        self.window.extend(frozenset(s.template_ids) for s in seqs)
+
+    def learnt(self, seqs: Iterable[Sequence]) -> None:
+        for s in seqs:
+            self.known.update(s.template_ids)
+
+    @property
+    def share(self) -> float:
+        return self._share(self.window)
+
+    @property
+    def drifting(self) -> bool:
+        """Only on a full window: a handful of sequences is no evidence of a change."""
+        return len(self.window) == self.window.maxlen and self.share > self.baseline + self.jump
+
+
+def compare_measure(labels: Iterable[int]) -> Literal["f1", "accuracy"]:
+    """F1 when the slice holds both classes; accuracy when it holds one (F1 would be 0 for any
+    model on a slice without anomalies, and 0 >= 0 would swap in whatever was trained)."""
+    return "f1" if len({int(y) for y in labels if int(y) >= 0}) > 1 else "accuracy"
+
+
+def slice_score(predicted: "np.ndarray", labels: "np.ndarray", measure: str) -> float:
+    """The comparison measure of one model on the held-back slice."""
+    labels = np.asarray(labels)
+    if measure == "f1":
+        return prf(np.asarray(predicted), labels)["f1"]
+    known = labels >= 0  # unknown labels (-1) are ignored, as prf does
+    pred, truth = np.asarray(predicted)[known].astype(bool), labels[known].astype(bool)
+    return float((pred == truth).mean()) if len(truth) else 0.0
+
+
+def accept_candidate(candidate: float, live: float, measure: str, tolerance: float) -> bool:
+    """F1: not worse by more than ``tolerance``. Accuracy on a one-class slice: strictly better,
+    so a tie (the slice cannot tell them apart) keeps the live model."""
+    return candidate >= live - tolerance if measure == "f1" else candidate > live
 
 
 class Adapter:
@@ -98,8 +207,15 @@ class Adapter:
         self._since = 0
         self._lock = threading.Lock()
         self._templates: dict[int, str] = dict(train.templates)
-        self._retrainer = Retrainer(slot, self._fit_candidate, self._validate, self.config.tolerance, on_done)
+        self._seen_since = 0
+        self._on_done = on_done
+        self._offered: list[Sequence] = []
+        self.drift = DriftWatch((t for s in train.sequences for t in s.template_ids), validation.sequences,
+                                self.config.drift_window, self.config.drift_jump)
+        self._retrainer = Retrainer(slot, self._fit_candidate, self._validate, self.config.tolerance,
+                                    self._finished, accept=self._accept)
         self._heldback: SequenceBatch | None = None
+        self._measure = "f1"
 
     @property
     def outcomes(self) -> list[RetrainOutcome]:
@@ -118,22 +234,41 @@ class Adapter:
         """Take the pseudo-labels among ``verdicts`` (aligned with ``seqs``); maybe start a retrain."""
         with self._lock:
             self._templates.update(templates)
+            self.drift.add(seqs)
+            self._seen_since += len(seqs)
             for v, s in zip(verdicts, seqs):
                 if v.source in PSEUDO_SOURCES:
                     self._labels.append(PseudoLabel(Sequence(s.key, list(s.template_ids), label=int(v.abnormal)),
                                                     v.source))
                     self._since += 1
             self.stats.pseudo_labels = len(self._labels)
-            due = len(self._labels) >= self.config.warmup and (self.stats.retrains == 0 or
-                                                               self._since >= self.config.retrain_every)
-        if due and not self._retrainer.running:
-            self.retrain()
+            trigger = self._due()
+        if trigger is not None and not self._retrainer.running:
+            self.retrain(trigger)
 
-    def retrain(self) -> RetrainOutcome | None:
+    def _due(self) -> str | None:
+        """Why a retrain is due now, or None (module docstring; called under the lock)."""
+        cfg = self.config
+        if len(self._labels) < cfg.first_retrain_at:
+            return None
+        if self.stats.retrains == 0:
+            return "warmup"
+        if self._since >= cfg.retrain_every:
+            return "count"
+        if cfg.retrain_interval is not None and self._seen_since >= cfg.retrain_interval \
+                and self._since >= cfg.interval_min_labels:
+            return "interval"
+        if self._since >= cfg.retrain_after_drift and self.drift.drifting:
+            return "drift"
+        return None
+
+    def retrain(self, trigger: str = "manual") -> RetrainOutcome | None:
         """Start one retrain now (in the background unless configured otherwise)."""
         with self._lock:
             self._since = 0
+            self._seen_since = 0
             self.stats.retrains += 1
+            self.stats.triggers.append(trigger)
         if self.config.background:
             self._retrainer.start()
             return None
@@ -156,6 +291,8 @@ class Adapter:
     def _fit_candidate(self) -> Detector:
         learn, tune, judge, templates = self._split()
         self._heldback = SequenceBatch(judge, templates) if judge else SequenceBatch(self.validation.sequences, templates)
+        self._measure = compare_measure(self._heldback.labels)
+        self._offered = learn
         plan = CandidatePlan(self.make, self.train.sequences, learn, self.validation.sequences + tune, templates,
                              self.config.use_filter, self.config.filter)
         if self.config.background and self.config.isolation == "process":
@@ -179,7 +316,21 @@ class Adapter:
 
     def _validate(self, model: Detector) -> float:
         batch = self._heldback if self._heldback is not None else self.validation
-        return prf(model.score(batch).abnormal, batch.labels)["f1"]
+        return slice_score(model.score(batch).abnormal, batch.labels, self._measure)
+
+    def _accept(self, candidate: float, live: float) -> bool:
+        with self._lock:
+            self.stats.measures.append(self._measure)
+        return accept_candidate(candidate, live, self._measure, self.config.tolerance)
+
+    def _finished(self, outcome: RetrainOutcome) -> None:
+        """A swapped-in model has learnt the templates of the pseudo-labels it was offered: they
+        stop counting as unseen for the drift signal."""
+        if outcome.swapped:
+            with self._lock:
+                self.drift.learnt(self._offered)
+        if self._on_done is not None:
+            self._on_done(outcome)
 
 
 @dataclass(frozen=True)

@@ -74,11 +74,16 @@ class Retrainer(Generic[M]):
     """
 
     def __init__(self, slot: ModelSlot[M], train: Callable[[], M], validate: Callable[[M], float],
-                 tolerance: float = 0.0, on_done: Callable[[RetrainOutcome], None] | None = None) -> None:
+                 tolerance: float = 0.0, on_done: Callable[[RetrainOutcome], None] | None = None,
+                 accept: Callable[[float, float], bool] | None = None) -> None:
         self.slot = slot
         self.train = train
         self.validate = validate
         self.tolerance = tolerance
+        self.accept = accept or self._not_worse
+        """``accept(candidate_score, live_score)`` -> swap? Default: not worse by more than
+        ``tolerance``. A caller whose score can tie for lack of evidence (e.g. F1 0 against 0 on a
+        slice without anomalies) passes its own rule."""
         self.on_done = on_done
         self.outcomes: list[RetrainOutcome] = []
         self._thread: threading.Thread | None = None
@@ -98,6 +103,9 @@ class Retrainer(Generic[M]):
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def _not_worse(self, candidate_score: float, live_score: float) -> bool:
+        return candidate_score >= live_score - self.tolerance
+
     def run_once(self) -> RetrainOutcome:
         """One retraining, in the calling thread (``start`` runs it in the background)."""
         started = time.perf_counter()
@@ -109,7 +117,7 @@ class Retrainer(Generic[M]):
             outcome = RetrainOutcome(False, self.slot.version, error=f"{type(exc).__name__}: {exc}",
                                      seconds=time.perf_counter() - started)
         else:
-            better = candidate_score >= live_score - self.tolerance
+            better = bool(self.accept(candidate_score, live_score))
             version = self.slot.swap(candidate) if better else self.slot.version
             outcome = RetrainOutcome(better, version, candidate_score, live_score,
                                      time.perf_counter() - started, candidate=candidate)
