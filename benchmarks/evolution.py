@@ -282,6 +282,8 @@ def main() -> None:
                                          "measure": adapter.stats.measures[i] if i < len(adapter.stats.measures) else None}
                                         for i, o in enumerate(adapter.outcomes)]
             results[arm]["drift_baseline"] = round(adapter.drift.baseline, 4)
+            results[arm]["drift_onsets"] = adapter.stats.drift_onsets  # sessions judged when drift switched on
+            results[arm]["first_post_index"] = first_post
             results[arm]["pseudo_labels"] = adapter.stats.pseudo_labels
             results[arm]["taus"] = taus
         if arm == "collaborlog_evolve" and evolver is not None:

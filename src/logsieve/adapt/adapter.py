@@ -125,6 +125,10 @@ class AdaptStats:
     """Why each retrain started: warmup, count, interval, drift or manual."""
     measures: list[str] = field(default_factory=list)
     """What each comparison decided on: f1 or accuracy (one-class slice)."""
+    observed: int = 0
+    """Sequences observed so far."""
+    drift_onsets: list[int] = field(default_factory=list)
+    """``observed`` at each point the drift signal switched on (to see when, and if, it fired)."""
 
 
 class DriftWatch:
@@ -234,7 +238,7 @@ class Adapter:
         """Take the pseudo-labels among ``verdicts`` (aligned with ``seqs``); maybe start a retrain."""
         with self._lock:
             self._templates.update(templates)
-            self.drift.add(seqs)
+            self._note_drift(seqs)
             self._seen_since += len(seqs)
             for v, s in zip(verdicts, seqs):
                 if v.source in PSEUDO_SOURCES:
@@ -245,6 +249,13 @@ class Adapter:
             trigger = self._due()
         if trigger is not None and not self._retrainer.running:
             self.retrain(trigger)
+
+    def _note_drift(self, seqs: list[Sequence]) -> None:
+        was = self.drift.drifting
+        self.drift.add(seqs)
+        self.stats.observed += len(seqs)
+        if self.drift.drifting and not was:
+            self.stats.drift_onsets.append(self.stats.observed)
 
     def _due(self) -> str | None:
         """Why a retrain is due now, or None (module docstring; called under the lock)."""
