@@ -13,9 +13,13 @@ Fitted on train, with every threshold and tau chosen on validation (both before 
 four pipelines then judge the test sessions in time order, in batches of ``--batch``:
 
 * ``no_adapt``: CoLA (small model ``--detector``, tau for ``--max-call-rate`` on validation), no learning;
+  with ``--escalate-unseen`` (the default here) it also sends never-seen sequences (holding a
+  template absent from train) to the LLM;
 * ``cola_adapt``: the same, with the Adapter (LLM answers -> pseudo-labels -> GMM filter ->
   retrain -> swap if not worse on the held-back newest pseudo-labels), retraining synchronously
-  between batches so the run is deterministic;
+  between batches so the run is deterministic; with ``--escalate-unseen`` a never-seen sequence
+  (a template absent from train and from the pseudo-labels of every swapped-in model: the
+  Adapter's known set) goes to the LLM too;
 * ``collaborlog_static``: CollaborLog (autoencoder coordinator, KNN small model), no evolving;
 * ``collaborlog_evolve``: CollaborLog with the Evolver (LLM judgements update both models).
 
@@ -154,6 +158,9 @@ def main() -> None:
     ap.add_argument("--detector", default="logreg",
                     help="CoLA's small model (logreg by default: each retrain fits it twice, and LogMoE takes 1-2 min a fit on 2 shared cores)")
     ap.add_argument("--max-call-rate", type=float, default=0.1, help="CoLA's tau: the validation LLM-call budget")
+    ap.add_argument("--escalate-unseen", action=argparse.BooleanOptionalAction, default=True,
+                    help="CoLA arms: also send sequences holding a template the live model was not trained on to the "
+                         "LLM (CollabConfig.escalate_unseen; --no-escalate-unseen reproduces the earlier runs)")
     ap.add_argument("--fixed-tau", action="store_true",
                     help="keep the first model's tau after a swap (default: re-choose it for the new model on validation)")
     ap.add_argument("--batch", type=int, default=100)
@@ -215,6 +222,8 @@ def main() -> None:
         knn = make_detector("knn", {"seed": args.seed})
         knn.fit(train, validation)
     collab = CollabConfig(tau=tau, examples=0 if args.expert == "simulated" else 3)
+    cola_collab = collab.model_copy(update={"escalate_unseen": args.escalate_unseen})
+    train_templates = {t for s in train.sequences for t in s.template_ids}
     bank = None
     if args.expert == "embedded":
         from logsieve.evaluate.collab_eval import _bank
@@ -228,7 +237,8 @@ def main() -> None:
     for arm in arms:
         t0 = time.perf_counter()
         if arm == "no_adapt":
-            pipe = ColaPipeline(small, make_expert(args, truth_by_key, "cola"), examples=bank, config=collab)
+            pipe = ColaPipeline(small, make_expert(args, truth_by_key, "cola"), examples=bank, config=cola_collab,
+                                known_templates=train_templates)
         elif arm == "cola_adapt":
             slot = ModelSlot(small)
             holder: list = []
@@ -238,15 +248,15 @@ def main() -> None:
                 # (the validation call budget), else the old tau sets a different call rate
                 if outcome.swapped and holder and not args.fixed_tau:
                     new_tau = choose_tau(slot.current.score(validation), args.max_call_rate)
-                    holder[0].config = collab.model_copy(update={"tau": new_tau})
+                    holder[0].config = cola_collab.model_copy(update={"tau": new_tau})
                     taus.append(round(new_tau, 6))
 
             taus: list[float] = [round(tau, 6)]
             adapter = Adapter(slot, make, train, validation,
                               AdaptConfig(warmup=args.warmup, retrain_every=args.retrain_every, background=False,
                                           filter=NoiseFilterConfig(seed=args.seed)), on_done=retune)
-            pipe = ColaPipeline(slot, make_expert(args, truth_by_key, "cola"), examples=bank, config=collab,
-                                adapter=adapter)
+            pipe = ColaPipeline(slot, make_expert(args, truth_by_key, "cola"), examples=bank, config=cola_collab,
+                                adapter=adapter)  # known templates: the adapter's (grow on a swap)
             holder.append(pipe)
         elif arm == "collaborlog_static":
             pipe = CollaborLogPipeline(clone_detector(coordinator), clone_detector(knn),
@@ -274,7 +284,8 @@ def main() -> None:
                         "slices": slice_table(pred, called, labels, bounds),
                         "seconds": round(time.perf_counter() - t0, 1),
                         "llm_seconds": round(pipe.stats.llm_seconds, 1),
-                        "llm_p50_seconds": pipe.stats.as_dict()["llm_p50_seconds"]}
+                        "llm_p50_seconds": pipe.stats.as_dict()["llm_p50_seconds"],
+                        "unseen_escalations": pipe.stats.unseen_escalations}
         if arm == "cola_adapt" and adapter is not None:
             results[arm]["retrains"] = [{"swapped": o.swapped, "candidate": o.candidate_score, "live": o.live_score,
                                          "error": o.error, "seconds": round(o.seconds, 1),
@@ -316,7 +327,7 @@ def main() -> None:
         "dataset": args.dataset, "ratio": args.ratio, "seed": args.seed, "change_at": args.change_at,
         "expert": args.expert, "expert_error": ({"normal": args.expert_error_normal, "abnormal": args.expert_error_abnormal}
                          if args.expert == "simulated" else None),
-        "detector": args.detector, "tau": round(tau, 6), "limit": args.limit,
+        "detector": args.detector, "tau": round(tau, 6), "limit": args.limit, "escalate_unseen": args.escalate_unseen,
         "pre_change_f1": results["no_adapt"]["pre_f1"] if "no_adapt" in results else None,
         "no_adapt_f1": arm_f1("no_adapt"), "cola_adapt_f1": arm_f1("cola_adapt"),
         "collaborlog_static_f1": arm_f1("collaborlog_static"), "collaborlog_adapt_f1": arm_f1("collaborlog_evolve"),

@@ -173,6 +173,7 @@ def detect(
     coordinator: Annotated[Optional[Path], typer.Option(help="collaborlog: model directory of a trained `autoencoder`.")] = None,
     follow: Annotated[bool, typer.Option("--follow", help="Keep reading the file as it grows (like tail -F), judging sequences as they close; Ctrl-C judges what is open and stops.")] = False,
     max_llm_calls: Annotated[Optional[int], typer.Option(help="Ask the LLM at most this many times (cost control); later unsure sequences keep the small model's verdict, marked.")] = None,
+    escalate_unseen: Annotated[bool, typer.Option("--escalate-unseen/--no-escalate-unseen", help="CoLA: also ask the LLM about sequences holding a template the model's saved parser state never saw (after an upgrade the small model has no weight for it and may call it normal with confidence); counts against --max-llm-calls.")] = False,
     explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Explain each anomaly's root cause with the LLM after its batch, beside detection (one call per new anomaly pattern; see `logsieve explain`). Default: on when an LLM is configured.")] = None,
     max_explanations: Annotated[int, typer.Option(min=0, help="At most this many LLM calls for explanations in this job; later new patterns are left for `logsieve explain ID --generate`.")] = 20,
     store: Annotated[Path, typer.Option(help="SQLite store for verdicts, the knowledge table and pseudo-labels.")] = Path(".logsieve/logsieve.db"),
@@ -203,7 +204,7 @@ def detect(
         _fail(str(exc).strip("'\""))
     job = DetectJobConfig(tuple(files), model, fmt, store, mode=mode, llm=_llm_config(llm, llm_model), tau=tau,  # type: ignore[arg-type]
                           coordinator_dir=coordinator, jsonl=out_path, max_llm_calls=max_llm_calls,
-                          follow=follow, explain=explain, max_explanations=max_explanations)
+                          escalate_unseen=escalate_unseen, follow=follow, explain=explain, max_explanations=max_explanations)
     anomalies: list = []
     try:
         with err.status("detecting ...") as status:

@@ -234,6 +234,15 @@ class Adapter:
     def retraining(self) -> bool:
         return self._retrainer.running
 
+    @property
+    def known_templates(self) -> frozenset[int]:
+        """Template ids the live model has learnt from: train's, plus those of the pseudo-labels
+        offered to each swapped-in model (the :class:`DriftWatch` set, one notion for both uses).
+        ``ColaPipeline`` with ``escalate_unseen`` sends sequences holding any other to the LLM.
+        A snapshot: a background swap may grow the set while a batch is judged."""
+        with self._lock:
+            return frozenset(self.drift.known)
+
     def observe(self, verdicts, seqs: list[Sequence], templates: Mapping[int, str]) -> None:
         """Take the pseudo-labels among ``verdicts`` (aligned with ``seqs``); maybe start a retrain."""
         with self._lock:

@@ -2,7 +2,10 @@
 
 * :class:`ColaPipeline` (CoLA, Algorithm 1): the small detector gives status s and
   normal-confidence c; a sequence with s abnormal or c < tau goes to the knowledge table, and on
-  a miss to the LLM, whose answer is stored for reuse (and as a pseudo-label).
+  a miss to the LLM, whose answer is stored for reuse (and as a pseudo-label). With
+  :attr:`CollabConfig.escalate_unseen`, so does a never-seen one: a sequence holding a template
+  the live model was not trained on (the small model has no weight for it and may call it
+  normal with confidence; the LLM should judge it, and CoLA then learns from the answer).
 * :class:`CollaborLogPipeline`: the autoencoder coordinator sends unfamiliar sequences (high
   reconstruction error: the logs evolved) to the LLM with the step-by-step prompt and nearest
   earlier examples; familiar ones are decided by the KNN small model.
@@ -45,6 +48,12 @@ class CollabConfig(BaseModel):
     max_llm_calls: int | None = Field(default=None, ge=0)
     """Stop asking the LLM after this many calls (cost control); later unsure sequences keep
     the small model's verdict, marked ``fallback`` with the reason."""
+    escalate_unseen: bool = False
+    """CoLA: a sequence holding a template id the live model has not seen (never-seen) goes to
+    the knowledge table and the LLM like an unsure one, within the same ``max_llm_calls``.
+    Needs the pipeline's known-template set (``known_templates``, or its adapter's). Off by
+    default so the issue-6 collaboration figures in benchmarks/RESULTS.md, measured without
+    it, stay reproducible."""
 
 
 @dataclass
@@ -64,6 +73,9 @@ class PipelineStats:
     call_seconds: deque[float] = field(default_factory=lambda: deque(maxlen=CALL_SECONDS_KEPT))
     """The latest calls' seconds, for p50/p95; bounded, since `detect --follow` runs for days."""
     by_source: Counter = field(default_factory=Counter)
+    unseen_escalations: int = 0
+    """Sequences sent to the table/LLM only because they held a never-seen template (CoLA,
+    ``escalate_unseen``); the unsure and abnormal ones are not counted here."""
 
     def add(self, v: SequenceVerdict) -> None:
         self.sequences += 1
@@ -77,7 +89,7 @@ class PipelineStats:
                 "completion_tokens": self.completion_tokens, "llm_attempts": self.llm_attempts,
                 "schema_valid_rate": round(1 - self.llm_malformed / self.llm_attempts, 4) if self.llm_attempts else None,
                 "llm_p50_seconds": _quantile(self.call_seconds, 0.5), "llm_p95_seconds": _quantile(self.call_seconds, 0.95),
-                "by_source": dict(self.by_source)}
+                "by_source": dict(self.by_source), "unseen_escalations": self.unseen_escalations}
 
 
 def _quantile(values: Iterable[float], q: float) -> float | None:
@@ -110,8 +122,16 @@ class Pipeline:
     def _judge(self, seqs: list[Sequence], templates: Mapping[int, str]) -> list[SequenceVerdict]:
         raise NotImplementedError
 
-    def _escalate(self, seq: Sequence, templates: Mapping[int, str], small: SequenceVerdict) -> SequenceVerdict:
-        """Knowledge table, then the LLM; on failure the small verdict stands, marked."""
+    def _escalate(self, seq: Sequence, templates: Mapping[int, str], small: SequenceVerdict,
+                  reason: str = "") -> SequenceVerdict:
+        """Knowledge table, then the LLM; on failure the small verdict stands, marked. ``reason``
+        (why it was escalated, when not the usual unsure/abnormal) is added to the note."""
+        v = self._ask(seq, templates, small)
+        if reason:  # appended: the service counts fallbacks by the note's start
+            v.note = f"{v.note}; {reason}" if v.note else reason
+        return v
+
+    def _ask(self, seq: Sequence, templates: Mapping[int, str], small: SequenceVerdict) -> SequenceVerdict:
         if self.knowledge is not None:
             known = self.knowledge.get(seq)
             if known is not None:
@@ -165,29 +185,63 @@ def _small_verdicts(detector: Detector, seqs: list[Sequence], templates: Mapping
 class ColaPipeline(Pipeline):
     """CoLA. ``detector`` may be a :class:`~logsieve.adapt.swap.ModelSlot`: the model is read
     from it once per batch, so a background retrain can swap it between batches. With an
-    ``adapter``, every batch's LLM answers are handed to it as pseudo-labels."""
+    ``adapter``, every batch's LLM answers are handed to it as pseudo-labels.
+
+    ``known_templates``: the template ids the model was trained on, for
+    :attr:`CollabConfig.escalate_unseen` (None: unknown, so nothing is escalated as never-seen).
+    With an ``adapter`` and no set given, the adapter's is used (read once per batch): it grows
+    when a model trained on pseudo-labels is swapped in, so a new template stops being
+    escalated once a live model has learnt from it."""
 
     name = "cola"
 
     def __init__(self, detector: Detector | ModelSlot, expert: Expert | None = None,
                  knowledge: KnowledgeTable | None = None, examples: ExampleBank | None = None,
-                 config: CollabConfig | None = None, adapter: Any = None) -> None:
+                 config: CollabConfig | None = None, adapter: Any = None,
+                 known_templates: set[int] | None = None) -> None:
         super().__init__(expert, knowledge, examples, config)
         self.slot = detector if isinstance(detector, ModelSlot) else ModelSlot(detector)
         self.adapter = adapter
+        self.known_templates = known_templates
 
     @property
     def detector(self) -> Detector:
         return self.slot.current
 
+    def _known(self) -> frozenset[int] | set[int] | None:
+        """The known-template set for this batch, or None when never-seen routing is off."""
+        if not self.config.escalate_unseen:
+            return None
+        if self.known_templates is not None:
+            return self.known_templates
+        return getattr(self.adapter, "known_templates", None)
+
     def _judge(self, seqs, templates):
         out = []
+        known = self._known()
         for seq, small in zip(seqs, _small_verdicts(self.slot.current, seqs, templates)):
             unsure = small.abnormal or (small.confidence is not None and small.confidence < self.config.tau)
-            out.append(self._escalate(seq, templates, small) if unsure else small)
+            unseen = _unseen(seq, known) if known is not None and not unsure else ()
+            if unsure:
+                out.append(self._escalate(seq, templates, small))
+            elif unseen:
+                self.stats.unseen_escalations += 1
+                out.append(self._escalate(seq, templates, small, _unseen_note(unseen)))
+            else:
+                out.append(small)
         if self.adapter is not None:
             self.adapter.observe(out, seqs, templates)
         return out
+
+
+def _unseen(seq: Sequence, known: frozenset[int] | set[int]) -> list[int]:
+    """The template ids of ``seq`` not in ``known``, in first-seen order."""
+    return [t for t in dict.fromkeys(seq.template_ids) if t not in known]
+
+
+def _unseen_note(unseen: list[int]) -> str:
+    shown = ", ".join(str(t) for t in unseen[:5]) + (", ..." if len(unseen) > 5 else "")
+    return f"escalated: never-seen template(s) {shown}"
 
 
 class CollaborLogPipeline(Pipeline):

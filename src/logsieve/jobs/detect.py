@@ -55,6 +55,9 @@ class DetectJobConfig:
     batch_size: int = 256
     max_line_bytes: int = 1_000_000
     max_llm_calls: int | None = None
+    escalate_unseen: bool = False
+    """CoLA: also send sequences holding a template the loaded parser state did not know (one
+    the model was never trained on) to the knowledge table and the LLM, within ``max_llm_calls``."""
     follow: bool = False
     """Keep reading the (one) source as it grows, judging each sequence as it closes, until
     interrupted; then judge what is still open."""
@@ -82,8 +85,11 @@ class DetectSummary(PipelineStats):
                                     "explanations": self.explanations}
 
 
-def build_pipeline(config: DetectJobConfig, bundle: ModelBundle, store: Store) -> Pipeline:
-    """The pipeline ``config.mode`` names, with the model, the LLM (if any) and the knowledge table."""
+def build_pipeline(config: DetectJobConfig, bundle: ModelBundle, store: Store,
+                   known_templates: set[int] | None = None) -> Pipeline:
+    """The pipeline ``config.mode`` names, with the model, the LLM (if any) and the knowledge table.
+    ``known_templates``: the template ids of the parser state saved with the model (CoLA's
+    never-seen routing, when ``config.escalate_unseen``)."""
     from logsieve.llm import Expert, ExpertConfig, make_backend
 
     expert = None
@@ -91,7 +97,8 @@ def build_pipeline(config: DetectJobConfig, bundle: ModelBundle, store: Store) -
         prompt = "collaborlog" if config.mode == "collaborlog" else "cola"
         expert = Expert(make_backend(config.llm), ExpertConfig(prompt=prompt))
     knowledge = KnowledgeTable(store)
-    collab = CollabConfig(tau=bundle.tau if config.tau is None else config.tau, max_llm_calls=config.max_llm_calls)
+    collab = CollabConfig(tau=bundle.tau if config.tau is None else config.tau, max_llm_calls=config.max_llm_calls,
+                          escalate_unseen=config.escalate_unseen)
     detector = load_detector(config.model_dir)
     if config.mode == "small-only":
         return SmallOnlyPipeline(detector, config=collab)
@@ -102,7 +109,7 @@ def build_pipeline(config: DetectJobConfig, bundle: ModelBundle, store: Store) -
             raise ValueError("collaborlog mode needs --coordinator DIR: a model trained with "
                              "`logsieve train --detector autoencoder`")
         return CollaborLogPipeline(load_detector(config.coordinator_dir), detector, expert, knowledge, config=collab)
-    return ColaPipeline(detector, expert, knowledge, config=collab)
+    return ColaPipeline(detector, expert, knowledge, config=collab, known_templates=known_templates)
 
 
 def run_detect(
@@ -116,10 +123,11 @@ def run_detect(
     parser_dir = config.model_dir / "parser"
     parser = DrainParser.load(parser_dir) if parser_dir.exists() else DrainParser()
     templates = ParserTemplates(parser)
+    known = {t.id for t in parser.templates}  # before this job's lines teach the parser new ones
     grouper = make_grouper(config.grouping or bundle.grouping)
     store = Store(config.store)
     writer = VerdictWriter(store, config.jsonl)
-    pipeline = build_pipeline(config, bundle, store)
+    pipeline = build_pipeline(config, bundle, store, known)
     explainer = _explain_worker(config, pipeline, store)
     parse_summary = ParseSummary()
     job = ParseJobConfig(config.sources, config.log_format, drain=parser.config, max_line_bytes=config.max_line_bytes)
