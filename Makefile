@@ -33,7 +33,7 @@ demo: install
 		--dataset hdfs-demo --datasets-file examples/datasets.yaml --data-dir examples --out $(DEMO_MODEL)
 	$(BIN)/logsieve parse examples/hdfs/HDFS_demo.log.gz --format HDFS \
 		--state .logsieve/demo-state --out out/demo_parsed.csv --top 5
-	$(BIN)/logsieve detect examples/hdfs/HDFS_demo.log.gz --model $(DEMO_MODEL) --max-llm-calls 12 \
+	$(BIN)/logsieve detect examples/hdfs/HDFS_demo.log.gz --model $(DEMO_MODEL) --max-llm-calls 12 --max-explanations 5 \
 		--store .logsieve/demo.db --out out/demo_verdicts.jsonl
 
 test: install
