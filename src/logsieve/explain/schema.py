@@ -9,10 +9,11 @@ answers at most 96 tokens (both strings together stay well under that).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from logsieve.llm.verdict import validate_json
 
 CAUSE_MAX = 120
 NEXT_STEP_MAX = 100
@@ -50,15 +51,7 @@ def root_cause_schema(n_items: int) -> dict[str, Any]:
 
 def parse_root_cause(text: str, n_items: int) -> RootCause:
     """Validate an answer; evidence must cite items 0..n_items-1 (duplicates are dropped)."""
-    try:
-        doc = json.loads(text)
-    except (TypeError, json.JSONDecodeError) as exc:
-        raise ExplanationError(f"not JSON: {exc}") from exc
-    try:
-        answer = RootCause.model_validate(doc)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ExplanationError(f"not a root cause: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    answer = validate_json(text, RootCause, ExplanationError, "a root cause")
     if any(not 0 <= i < n_items for i in answer.evidence):
         raise ExplanationError(f"cites items {answer.evidence} outside 0..{n_items - 1}")
     if not answer.cause.strip() or not answer.next_step.strip():

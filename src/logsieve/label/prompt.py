@@ -9,17 +9,17 @@ supports it, and every answer is validated against it here whatever the backend 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from logsieve.llm.base import ChatRequest
 from logsieve.llm.prompts import Prompt, PromptError, _fill, load_prompt
+from logsieve.llm.verdict import validate_json
 
 EVIDENCE_MAX = 40
 """Characters: a 0.5B model fills whatever bound it gets, and each answer token costs ~50 ms."""
@@ -55,15 +55,7 @@ class Annotation(BaseModel):
 
 def parse_annotation(text: str) -> Annotation:
     """Validate an answer against :data:`ANNOTATION_SCHEMA`; the error says what was wrong."""
-    try:
-        doc = json.loads(text)
-    except (TypeError, json.JSONDecodeError) as exc:
-        raise AnnotationError(f"not JSON: {exc}") from exc
-    try:
-        return Annotation.model_validate(doc)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise AnnotationError(f"not an annotation: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    return validate_json(text, Annotation, AnnotationError, "an annotation")
 
 
 @dataclass(frozen=True)

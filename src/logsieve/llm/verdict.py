@@ -9,7 +9,7 @@ model with an unbounded string can loop until it runs out of tokens.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -59,17 +59,27 @@ def verdict_schema(n_lines: int | None = None) -> dict[str, Any]:
     return {**VERDICT_SCHEMA, "properties": {**VERDICT_SCHEMA["properties"], "lines": lines}}
 
 
-def parse_verdict(text: str, n_lines: int | None = None) -> Verdict:
-    """Validate an answer; ``n_lines`` bounds the cited line indices (they index the prompt's lines)."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_json(text: str, model: type[M], error: type[Exception], what: str) -> M:
+    """An LLM answer parsed as JSON and validated against ``model``: every answer schema (verdict,
+    root cause, annotation) goes through here, so each failure reads the same way ("not JSON",
+    or "not <what>: <field>: <problem>") whichever prompt produced it."""
     try:
         doc = json.loads(text)
     except (TypeError, json.JSONDecodeError) as exc:
-        raise VerdictError(f"not JSON: {exc}") from exc
+        raise error(f"not JSON: {exc}") from exc
     try:
-        verdict = Verdict.model_validate(doc)
+        return model.model_validate(doc)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise VerdictError(f"not a verdict: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+        raise error(f"not {what}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+
+
+def parse_verdict(text: str, n_lines: int | None = None) -> Verdict:
+    """Validate an answer; ``n_lines`` bounds the cited line indices (they index the prompt's lines)."""
+    verdict = validate_json(text, Verdict, VerdictError, "a verdict")
     if n_lines is not None and any(not 0 <= i < n_lines for i in verdict.lines):
         raise VerdictError(f"cites lines {verdict.lines} outside 0..{n_lines - 1}")
     return verdict
