@@ -79,9 +79,13 @@ def render(results: list[dict]) -> str:
         ref = r.get("llm_only", {})
         rows.append(f"| {r['mode']} | {r['sequences']} ({r['anomalies']}) | **{r['f1']:.3f}** | {r['precision']:.3f} "
                     f"| {r['recall']:.3f} | {r['llm_calls']} | {r['llm_call_rate']:.1%} | {r['cache_hits']} "
-                    f"| {r['seconds']:.1f} | {ref.get('f1', float('nan')):.3f} | {ref.get('seconds', float('nan')):.1f} "
+                    f"| {r['seconds']:.1f} | {_num(ref.get('f1'), '.3f')} | {_num(ref.get('seconds'), '.1f')} "
                     f"| {r.get('speedup_vs_llm_only') or ''} | {_latency(r)} | {_valid(r)} |")
     return "\n".join([head, *rows])
+
+
+def _num(value: float | None, spec: str) -> str:
+    return "" if value is None else format(value, spec)
 
 
 def _latency(r: dict) -> str:

@@ -7,7 +7,7 @@ import json
 import pytest
 from label_data import TEMPLATES, exception_rule
 
-from logsieve.label.annotate import Annotator
+from logsieve.label.annotate import Annotator, contrast
 from logsieve.label.prompt import ANNOTATION_SCHEMA, AnnotationError, load_alpha_prompt, parse_annotation
 from logsieve.llm.fake import ScriptedBackend, down
 from logsieve.llm.prompts import PromptError
@@ -22,7 +22,7 @@ def _annotator(steps, retries=1):
 
 def test_prompt_is_versioned_and_carries_catalogue_examples_and_lessons():
     prompt = load_alpha_prompt()
-    assert prompt.id == "alpha@1"
+    assert prompt.id == "alpha@2"
     backend = ScriptedBackend([exception_rule])
     ann = Annotator(backend, prompt, TEMPLATES)
     r = ann.annotate(SEQ, [(Sequence("blk_2", [1, 2, 3, 4]), "normal")], ["Lesson: T6 means trouble.\n"])
@@ -32,7 +32,21 @@ def test_prompt_is_versioned_and_carries_catalogue_examples_and_lessons():
     system, user = req.messages[0]["content"], req.messages[1]["content"]
     assert "T6: Exception in receiveBlock" in system and "Lesson: T6 means trouble." in system
     assert "Example, labelled normal: T1; T2; T3; T4" in user
-    assert user.rstrip().endswith("[0] T1\n[1] T2\n[2] T6")
+    assert "[0] T1\n[1] T2\n[2] T6\nComparison: templates no normal example has: T6. " in user
+    assert user.rstrip().endswith("Templates every normal example shown has but this sequence lacks: T3, T4.")
+
+
+def test_the_comparison_names_new_and_missing_templates_from_labelled_examples_only():
+    names = {t: f"T{t}" for t in range(1, 10)} | {9: "a template written out"}
+    normal = [(Sequence("n1", [1, 2, 3]), "normal"), (Sequence("n2", [1, 3, 4]), "normal")]
+    abnormal = [(Sequence("a1", [1, 5]), "abnormal")]
+    line = contrast(Sequence("q", [5, 1, 9, 5], label=0), normal + abnormal, {7}, names)
+    # 5 and 9 are in no normal example (an abnormal example does not make 5 known); 3 is in both normal ones
+    assert line == ('Comparison: templates no normal example has: T5, "a template written out". '
+                    "Templates every normal example shown has but this sequence lacks: T3.")
+    assert contrast(Sequence("q", [1, 3, 7]), normal, {7}, names).endswith("has: none. Templates every normal "
+                                                                          "example shown has but this sequence lacks: none.")
+    assert contrast(Sequence("q", [1]), abnormal, (), names) == "Comparison: no normal example to compare with."
 
 
 @pytest.mark.parametrize("text,why", [

@@ -5,12 +5,17 @@ items named ``T<id>``, examples on one line) with ALPHA's own prompt and schema.
 answer is asked again up to ``retries`` times; after that, or when the backend is down, the
 result carries no label and says why: the caller counts it and the representative's cluster
 takes its label by propagation from its nearest labelled neighbour instead.
+
+Under the sequence the prompt puts a comparison with the normal examples (:func:`contrast`):
+a 0.5B judge left to compare on its own copies its examples' label, so the differences that
+make a sequence abnormal (a template no normal sequence has, a step the normal ones all have)
+are named for it. It is computed from labelled examples only, never from the sequence's label.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence as Seq
+from collections.abc import Iterable, Mapping, Sequence as Seq
 from dataclasses import dataclass
 
 from logsieve.label.prompt import AlphaPrompt, Annotation, AnnotationError, parse_annotation
@@ -78,12 +83,15 @@ class Annotator:
         self.retries, self.max_items, self.example_items, self.max_tokens = retries, max_items, example_items, max_tokens
         self.stats = AnnotatorStats()
 
-    def annotate(self, seq: Sequence, examples: Seq[Example] = (), hints: Seq[str] = ()) -> AnnotationResult:
+    def annotate(self, seq: Sequence, examples: Seq[Example] = (), hints: Seq[str] = (),
+                 normal_templates: Iterable[int] = ()) -> AnnotationResult:
+        """Ask for one label; ``normal_templates``: every template of the labelled normal
+        sequences known so far (the few-shot set's), for the comparison line."""
         shown = compress(seq, self.names, self.max_items, 0)
         shots = [self.prompt.render_example(compress(s, self.names, self.example_items, 0).inline, status)
                  for s, status in examples]
         request = self.prompt.request(shown.text, shown.n_items, shots, self.catalogue.text, list(hints),
-                                      self.max_tokens)
+                                      self.max_tokens, contrast(seq, examples, normal_templates, self.names))
         result = AnnotationResult(None)
         start = time.perf_counter()
         for _ in range(self.retries + 1):
@@ -104,3 +112,28 @@ class Annotator:
         result.seconds = time.perf_counter() - start
         self.stats.add(result)
         return result
+
+
+def contrast(seq: Sequence, examples: Seq[Example], normal_templates: Iterable[int],
+             names: Mapping[int, str]) -> str:
+    """One line: the sequence's templates that no labelled normal sequence has (those of the
+    shown normal examples and ``normal_templates``), and the templates every shown normal
+    example has but the sequence lacks. Without a normal example there is nothing to compare."""
+    normals = [set(s.template_ids) for s, status in examples if status == "normal"]
+    known = set(normal_templates).union(*normals)
+    if not known:
+        return "Comparison: no normal example to compare with."
+    mine = list(dict.fromkeys(seq.template_ids))
+    new = [t for t in mine if t not in known]
+    lacks = sorted(set.intersection(*normals) - set(mine)) if normals else []
+
+    def listed(ids: list[int]) -> str:
+        return ", ".join(_name(names, t) for t in ids) if ids else "none"
+
+    return (f"Comparison: templates no normal example has: {listed(new)}. "
+            f"Templates every normal example shown has but this sequence lacks: {listed(lacks)}.")
+
+
+def _name(names: Mapping[int, str], t: int) -> str:
+    name = names.get(t, f"T{t}")
+    return name if name.startswith("T") else f'"{name}"'

@@ -38,6 +38,10 @@ class FewShotSet:
         self.items.append((content, np.asarray(vector, dtype=np.float32), seq, int(label)))
         return True
 
+    def normal_templates(self) -> set[int]:
+        """Every template of the normal examples: what the comparison line calls known."""
+        return {t for _, _, seq, label in self.items if label == 0 for t in seq.template_ids}
+
     def nearest(self, content: int, vector: "np.ndarray", k: int) -> list[Example]:
         """The ``k`` examples most similar to ``vector``, excluding ``content`` itself, in a
         canonical order (by template ids) so equal example blocks make equal prompt text.

@@ -70,12 +70,13 @@ class AlphaPrompt:
         return self.base.id
 
     def request(self, sequence: str, n_items: int, examples: list[str], catalogue: str, hints: list[str],
-                max_tokens: int) -> ChatRequest:
-        """One annotation question; ``hints`` are already rendered lesson lines."""
+                max_tokens: int, contrast: str = "") -> ChatRequest:
+        """One annotation question; ``hints`` are already rendered lesson lines, ``contrast`` the
+        comparison line (a prompt without a ``{contrast}`` placeholder ignores it)."""
         block = "".join(e if e.endswith("\n") else e + "\n" for e in examples)
         lessons = "".join(h if h.endswith("\n") else h + "\n" for h in hints)
         system = _fill(self.base.system.strip(), catalogue=catalogue, hints=lessons)
-        user = _fill(self.base.user, examples=block, sequence=sequence, n_items=str(n_items))
+        user = _fill(self.base.user, examples=block, sequence=sequence, n_items=str(n_items), contrast=contrast)
         return ChatRequest([{"role": "system", "content": system}, {"role": "user", "content": user}],
                            ANNOTATION_SCHEMA, max_tokens)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from logsieve._optional import require
-from logsieve.label.annotate import Annotator
+from logsieve.label.annotate import Annotator, _name
 from logsieve.label.fewshot import FewShotSet
 from logsieve.records import Sequence
 
@@ -89,7 +89,8 @@ def refine(annotator: Annotator, seed: list[SeedItem], *, initial: int, steps: i
         errors: list[tuple[SeedItem, str]] = []
         failed = correct = 0
         for it in asked:
-            result = annotator.annotate(it.seq, fewshot.nearest(it.content, it.vector, k), out.hints)
+            result = annotator.annotate(it.seq, fewshot.nearest(it.content, it.vector, k), out.hints,
+                                        fewshot.normal_templates())
             if on_call is not None:
                 on_call()
             if result.label is None:
@@ -128,7 +129,7 @@ def _lessons(annotator: Annotator, kinds: set[str], missed_t: set[int], alarm_t:
         if kind not in kinds:
             continue
         if templates:
-            listed = ", ".join(names[t] if names[t].startswith("T") else f'"{names[t]}"' for t in sorted(templates))
+            listed = ", ".join(_name(names, t) for t in sorted(templates))
             out.append(prompt.hint(f"{kind}_with_templates", listed))
         else:
             out.append(prompt.hint(kind))

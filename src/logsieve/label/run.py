@@ -105,9 +105,10 @@ def run_alpha(train: SequenceBatch, validation: SequenceBatch, test: SequenceBat
     if progress:
         progress("annotating representatives", len(asked))
     answers: dict[int, AnnotationResult] = {}
+    normal = refined.fewshot.normal_templates() | {t for it in seed if it.label == 0 for t in it.seq.template_ids}
     for c in asked:
         answers[c] = annotator.annotate(seqs[first[c]], refined.fewshot.nearest(c, contents.vectors[c], cfg.examples),
-                                        refined.hints)
+                                        refined.hints, normal)
         if tick:
             tick()
         if answers[c].label is not None:
