@@ -95,7 +95,10 @@ def measure(args, isolation: str, ds, train, validation, test, live) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
         tau = choose_tau(live.score(validation), 0.1)
-        pipeline = ColaPipeline(slot, None, KnowledgeTable(store), config=CollabConfig(tau=tau, examples=0))
+        # the adapter rides in the pipeline as in `detect` and `serve`: each block is scored after
+        # Adapter.share_cores (no LLM here, so no pseudo-labels reach it and nothing retrains unasked)
+        pipeline = ColaPipeline(slot, None, KnowledgeTable(store), config=CollabConfig(tau=tau, examples=0),
+                                adapter=adapter)
         stream = Stream(pipeline, test.sequences, dict(ds.templates), args.block)
         for _ in range(3):  # warm up: first blocks pay for lazy imports and caches
             stream.one_block()

@@ -84,3 +84,30 @@ def test_a_lambda_cannot_cross_into_a_child_and_says_what_to_do():
     with pytest.raises(ValueError, match="picklable"):
         _adapter(lambda: make_detector("logreg"))
     _adapter(lambda: make_detector("logreg"), isolation="thread")  # fine in a thread
+
+
+def test_core_share_gives_the_child_its_core_in_the_calling_thread_and_restores_it():
+    import threading
+
+    import torch
+
+    from logsieve.adapt.isolated import CoreShare, _cores
+
+    seen: dict[str, int] = {}
+
+    def detecting_thread() -> None:
+        torch.set_num_threads(max(2, _cores()))  # as a scorer with every core would
+        base = torch.get_num_threads()
+        share = CoreShare(child_threads=1)
+        share.update(child_running=True)
+        seen["during"] = torch.get_num_threads()
+        share.update(child_running=True)  # a second call while the child runs changes nothing
+        seen["again"] = torch.get_num_threads()
+        share.update(child_running=False)
+        seen["after"], seen["base"] = torch.get_num_threads(), base
+
+    t = threading.Thread(target=detecting_thread)
+    t.start()
+    t.join()
+    assert seen["during"] == seen["again"] == max(1, _cores() - 1) < seen["base"] or _cores() == 1
+    assert seen["after"] == seen["base"]

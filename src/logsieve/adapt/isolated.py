@@ -145,6 +145,46 @@ def _why(exitcode: int | None, work: Path) -> str:
             "traceback; a spawned child must be able to import the parent's __main__ module)")
 
 
+class CoreShare:
+    """While a training child runs, the *calling* thread scores with the cores the child leaves.
+
+    Why: a scorer with as many torch threads as cores, beside a child on one of them, ends every
+    parallel kernel waiting at its barrier for the thread that shares a core with the child.
+    Measured with ``benchmarks/retrain_throughput.py`` (LogMoE, 2 cores): 5,902 sequences/s
+    without a retrain, 2,729 during one (0.46x), and the niced child took 540 s to fit.
+    torch's intra-op thread count belongs to each calling thread (OpenMP), so ``update`` must run
+    in the thread that scores (the detecting thread), not in the one that starts the child.
+    """
+
+    def __init__(self, child_threads: int) -> None:
+        self.child_threads = child_threads
+        self._saved: int | None = None
+
+    @property
+    def yielded(self) -> bool:
+        return self._saved is not None
+
+    def update(self, child_running: bool) -> None:
+        """Drop to the free cores when a child runs, restore when none does; no-op without torch."""
+        if sys.modules.get("torch") is None:
+            return
+        if child_running and self._saved is None:
+            self._saved = _torch_threads()
+            free = max(1, _cores() - self.child_threads)
+            if self._saved is not None and free < self._saved:
+                _set_torch_threads(free)
+        elif not child_running and self._saved is not None:
+            _set_torch_threads(self._saved)
+            self._saved = None
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
 def _torch_threads() -> int | None:
     torch = sys.modules.get("torch")  # not imported: nothing to keep (and no 3 s import to pay)
     return None if torch is None else torch.get_num_threads()

@@ -219,6 +219,8 @@ class ColaPipeline(Pipeline):
     def _judge(self, seqs, templates):
         out = []
         known = self._known()
+        if self.adapter is not None and hasattr(self.adapter, "share_cores"):
+            self.adapter.share_cores()  # this is the detecting thread: score on the cores a retrain leaves
         for seq, small in zip(seqs, _small_verdicts(self.slot.current, seqs, templates)):
             unsure = small.abnormal or (small.confidence is not None and small.confidence < self.config.tau)
             unseen = _unseen(seq, known) if known is not None and not unsure else ()
