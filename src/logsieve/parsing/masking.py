@@ -99,9 +99,15 @@ class Masker:
     masked line always has as many tokens as the raw one and parameters line up by position.
     Results are remembered per distinct token (bounded), because real logs repeat the same words
     millions of times while only the variables change.
+
+    The bound is 50,000 tokens, cleared when full. Each new block id, request id or address is a
+    new entry, so a service fills any bound in minutes; in `logsieve serve` an entry costs about
+    230 bytes of resident memory. At 2,000 HDFS lines/s a 200,000 bound made RSS climb ~5 MB a
+    minute towards ~210 MB; 50,000 levels off near 170 MB, with the same parsing speed (a
+    routine vocabulary is a few thousand words).
     """
 
-    def __init__(self, config: MaskingConfig, token_cache_size: int = 200_000) -> None:
+    def __init__(self, config: MaskingConfig, token_cache_size: int = 50_000) -> None:
         self.config = config
         self._regex = [(r.contains, re.compile(r.pattern)) for r in config.rules if r.kind == "regex"]
         self._token = [(r.contains, re.compile(r.pattern)) for r in config.rules if r.kind == "token"]
