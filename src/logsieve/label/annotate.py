@@ -128,12 +128,14 @@ def contrast(seq: Sequence, examples: Seq[Example], normal_templates: Iterable[i
     lacks = sorted(set.intersection(*normals) - set(mine)) if normals else []
 
     def listed(ids: list[int]) -> str:
-        return ", ".join(_name(names, t) for t in ids) if ids else "none"
+        return ", ".join(item_name(names, t) for t in ids) if ids else "none"
 
     return (f"Comparison: templates no normal example has: {listed(new)}. "
             f"Templates every normal example shown has but this sequence lacks: {listed(lacks)}.")
 
 
-def _name(names: Mapping[int, str], t: int) -> str:
+def item_name(names: Mapping[int, str], t: int) -> str:
+    """How a template is named in the prompt text: ``T<id>``, or its text in quotes when the
+    catalogue does not list it (the refinement's lessons name templates the same way)."""
     name = names.get(t, f"T{t}")
     return name if name.startswith("T") else f'"{name}"'

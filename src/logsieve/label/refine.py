@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from logsieve._optional import require
-from logsieve.label.annotate import Annotator, _name
+from logsieve.label.annotate import Annotator, item_name
 from logsieve.label.fewshot import FewShotSet
 from logsieve.records import Sequence
 
@@ -129,7 +129,7 @@ def _lessons(annotator: Annotator, kinds: set[str], missed_t: set[int], alarm_t:
         if kind not in kinds:
             continue
         if templates:
-            listed = ", ".join(_name(names, t) for t in sorted(templates))
+            listed = ", ".join(item_name(names, t) for t in sorted(templates))
             out.append(prompt.hint(f"{kind}_with_templates", listed))
         else:
             out.append(prompt.hint(kind))
