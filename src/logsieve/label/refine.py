@@ -88,9 +88,9 @@ def refine(annotator: Annotator, seed: list[SeedItem], *, initial: int, steps: i
             break
         errors: list[tuple[SeedItem, str]] = []
         failed = correct = 0
+        normal = fewshot.normal_templates()  # the set changes only between steps
         for it in asked:
-            result = annotator.annotate(it.seq, fewshot.nearest(it.content, it.vector, k), out.hints,
-                                        fewshot.normal_templates())
+            result = annotator.annotate(it.seq, fewshot.nearest(it.content, it.vector, k), out.hints, normal)
             if on_call is not None:
                 on_call()
             if result.label is None:

@@ -105,7 +105,7 @@ def run_alpha(train: SequenceBatch, validation: SequenceBatch, test: SequenceBat
     if progress:
         progress("annotating representatives", len(asked))
     answers: dict[int, AnnotationResult] = {}
-    normal = refined.fewshot.normal_templates() | {t for it in seed if it.label == 0 for t in it.seq.template_ids}
+    normal = {t for it in seed if it.label == 0 for t in it.seq.template_ids}  # the few-shot set is drawn from the seed
     for c in asked:
         answers[c] = annotator.annotate(seqs[first[c]], refined.fewshot.nearest(c, contents.vectors[c], cfg.examples),
                                         refined.hints, normal)
