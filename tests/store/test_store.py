@@ -93,6 +93,36 @@ def test_each_thread_gets_its_own_connection_and_sees_committed_rows(tmp_path):
         assert seen["found"] == ["a"]
 
 
+def test_a_thread_that_ends_closes_its_connection(tmp_path):
+    # The service's request threads retire when idle and new ones replace them; each retired
+    # thread's connection must go with it, or the store grows for as long as the service runs.
+    store = Store(tmp_path / "s.db")
+    store.connection.execute("CREATE TABLE t (x INTEGER)")
+    for i in range(50):
+        worker = threading.Thread(target=lambda: store.connection.execute("INSERT INTO t VALUES (1)"))
+        worker.start()
+        worker.join()
+    assert store.open_connections == 1  # this thread's only
+    assert store.connection.execute("SELECT count(*) FROM t").fetchone()[0] == 50
+
+    kept = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        store.connection.execute("SELECT 1")
+        kept.set()
+        release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    kept.wait(10)
+    assert store.open_connections == 2
+    store.close()  # closes the live thread's connection too
+    assert store.open_connections == 0
+    release.set()
+    holder.join()
+
+
 def test_transaction_rolls_back_on_error(tmp_path):
     with Store(tmp_path / "s.db") as store:
         cache = EmbeddingCache(store, "m")

@@ -7,7 +7,9 @@ Why this shape:
   pipeline needs, at a fraction of the cost of FULL.
 * **One connection per thread**: a ``sqlite3.Connection`` must not be shared between threads
   that use it at the same time; each thread lazily gets its own, and :meth:`Store.close` closes
-  them all.
+  them all. A thread's connection is closed when the thread ends: the service's request
+  threads (anyio's pool) retire after 10 s idle and new ones take their place, and a store that
+  kept every retired thread's connection (and its page cache) grew for as long as it ran.
 * **Explicit transactions** (``isolation_level=None``): :meth:`Store.transaction` runs
   ``BEGIN IMMEDIATE`` so a writer takes the write lock up front instead of failing half-way.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +44,21 @@ class SchemaVersionError(StoreError):
     """The file's schema is newer than this logsieve knows: refuse rather than misread it."""
 
 
+class _Held:
+    """A thread's connection, held only by that thread's ``threading.local``.
+
+    When the thread ends its locals are dropped, this object goes with them and its finaliser
+    closes the connection. ``sqlite3.Connection`` itself cannot be weakly referenced, hence the
+    holder.
+    """
+
+    __slots__ = ("conn", "close", "__weakref__")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.close = weakref.finalize(self, conn.close)
+
+
 class Store:
     """A logsieve SQLite file. Opening it creates the file if needed and applies migrations.
 
@@ -62,7 +80,7 @@ class Store:
         self._busy_timeout_s = busy_timeout_s
         self._migrations = tuple(migrations)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._held: weakref.WeakSet[_Held] = weakref.WeakSet()
         self._lock = threading.Lock()
         self._closed = False
         self._migrate()
@@ -73,11 +91,19 @@ class Store:
         """This thread's connection (created on first use)."""
         if self._closed:
             raise StoreError(f"store {self.path} is closed")
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-        return conn
+        held = getattr(self._local, "held", None)
+        if held is None or not held.close.alive:
+            held = _Held(self._connect())
+            with self._lock:
+                self._held.add(held)
+            self._local.held = held
+        return held.conn
+
+    @property
+    def open_connections(self) -> int:
+        """How many threads hold an open connection now (diagnostics and tests)."""
+        with self._lock:
+            return sum(1 for held in self._held if held.close.alive)
 
     def _connect(self) -> sqlite3.Connection:
         # check_same_thread=False only so close() may close every thread's connection; each
@@ -96,8 +122,6 @@ class Store:
             raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode!r})")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        with self._lock:
-            self._all.append(conn)
         return conn
 
     @contextmanager
@@ -115,10 +139,10 @@ class Store:
     def close(self) -> None:
         """Close every thread's connection; further use raises :class:`StoreError`."""
         with self._lock:
-            conns, self._all = self._all, []
+            held, self._held = list(self._held), weakref.WeakSet()
             self._closed = True
-        for conn in conns:
-            conn.close()
+        for one in held:
+            one.close()
 
     def __enter__(self) -> "Store":
         return self
