@@ -84,7 +84,7 @@ def main() -> None:
             h = serve.client.get("/health").json()
             samples.append({"t": round(time.monotonic() - start, 1), "rss_mb": round(serve.rss_mb(), 1),
                             "lines_in": h["lines_in"], "backlog": h["backlog"], "sequences": h["sequences"],
-                            "open_sequences": h["open_sequences"]})
+                            "open_sequences": h["open_sequences"], "store_connections": h.get("store_connections")})
             done.wait(args.sample)
 
     import httpx

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from logsieve.adapt import ModelSlot
-from logsieve.adapt.adapter import AdaptConfig, Adapter, accept_candidate, compare_measure, slice_score
+from logsieve.adapt.adapter import (AdaptConfig, Adapter, DriftWatch, accept_candidate, compare_measure,
+                                    slice_score)
 from logsieve.detectors import make_detector
 from logsieve.records import Sequence
 
@@ -67,6 +68,16 @@ def test_a_comparison_slice_without_anomalies_keeps_the_live_model():
     # both models are right on every held-back (normal) sequence: the slice cannot tell them apart
     assert outcome.candidate_score == outcome.live_score == 1.0
     assert not outcome.swapped and slot.version == 1 and adapter.swaps == 0
+
+
+def test_a_new_template_is_known_only_once_enough_offered_sequences_hold_it():
+    watch = DriftWatch(known=[1, 2], reference=[], window=10, jump=0.1, known_after=3)
+    offered = [Sequence(f"s{i}", [1, 7, 7] + ([8] if i < 2 else []), label=0) for i in range(3)]
+    watch.learnt(offered)  # 7 in three sequences (repeats within one count once), 8 in two
+    assert watch.known == {1, 2, 7}
+    watch.learnt(offered[:2])  # each retrain offers all labels so far: counts are not summed
+    assert 8 not in watch.known
+    assert AdaptConfig().known_after > 1
 
 
 def test_drift_triggers_a_retrain_that_the_label_count_would_not():

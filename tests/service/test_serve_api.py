@@ -60,6 +60,7 @@ def test_health_and_totals(client, ingested):
     h = client.get("/health").json()
     assert {"status", "version", "uptime_s", "lines_in", "sequences", "anomalies", "llm", "model"} <= set(h)
     assert h["status"] == "ok" and h["llm"] == "none" and h["backlog"] == 0 and h["open_sequences"] == 0
+    assert h["store_connections"] >= 1  # the request thread's and the detection thread's, not one per retired thread
     assert h["lines_in"] == 3004 and h["sequences"] > 100 and 0 < h["anomalies"] < h["sequences"]
 
 

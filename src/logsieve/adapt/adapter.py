@@ -45,7 +45,7 @@ from __future__ import annotations
 import math
 import pickle
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -84,6 +84,11 @@ class AdaptConfig(BaseModel):
     """Most recent sequences the unseen-template share is measured over."""
     drift_jump: float = Field(default=0.1, gt=0.0, le=1.0)
     """Drift: the window's unseen-template share exceeds the validation split's by this much."""
+    known_after: int = Field(default=5, ge=1)
+    """A template new since training counts as known (no longer never-seen, for drift and for
+    ``escalate_unseen``) once a swapped-in model was offered this many pseudo-labelled sequences
+    holding it. One example teaches a model next to nothing, and a template that then counted as
+    known would stop sending its sequences to the LLM while the model still misses them."""
     holdback: float = Field(default=0.2, ge=0.0, lt=1.0)
     """Newest share of pseudo-labels held back to compare candidate and live model on."""
     tolerance: float = Field(default=0.0, ge=0.0)
@@ -141,13 +146,15 @@ class DriftWatch:
     A software upgrade rewrites log statements, so the parser yields templates that were not in
     the training data; the live model then scores on features it has no weight for. The level
     that is normal is measured on the validation split (before any change, so nothing is tuned
-    on what comes after); drift is a window share above it by ``jump``. Templates in the
-    pseudo-labels a swapped-in model was offered count as known from then on, so the signal
-    ends once a model has learnt from the new ones.
+    on what comes after); drift is a window share above it by ``jump``. A template held by at
+    least ``known_after`` of the pseudo-labelled sequences a swapped-in model was offered counts
+    as known from then on, so the signal ends once a model has learnt from the new ones.
     """
 
-    def __init__(self, known: Iterable[int], reference: Iterable[Sequence], window: int, jump: float) -> None:
+    def __init__(self, known: Iterable[int], reference: Iterable[Sequence], window: int, jump: float,
+                 known_after: int = 1) -> None:
         self.known: set[int] = set(known)
+        self.known_after = known_after
         self.window: deque[frozenset[int]] = deque(maxlen=window)
         self.jump = jump
         self.baseline = self._share(frozenset(s.template_ids) for s in reference)
@@ -160,8 +167,10 @@ class DriftWatch:
         self.window.extend(frozenset(s.template_ids) for s in seqs)
 
     def learnt(self, seqs: Iterable[Sequence]) -> None:
-        for s in seqs:
-            self.known.update(s.template_ids)
+        """``seqs``: every pseudo-label a swapped-in model was offered (each retrain offers all
+        so far, so counts are not summed over retrains)."""
+        counts = Counter(t for s in seqs for t in set(s.template_ids))
+        self.known.update(t for t, n in counts.items() if n >= self.known_after)
 
     @property
     def share(self) -> float:
@@ -218,7 +227,7 @@ class Adapter:
         self._on_done = on_done
         self._offered: list[Sequence] = []
         self.drift = DriftWatch((t for s in train.sequences for t in s.template_ids), validation.sequences,
-                                self.config.drift_window, self.config.drift_jump)
+                                self.config.drift_window, self.config.drift_jump, self.config.known_after)
         self._retrainer = Retrainer(slot, self._fit_candidate, self._validate, self.config.tolerance,
                                     self._finished, accept=self._accept)
         self._heldback: SequenceBatch | None = None
@@ -251,8 +260,9 @@ class Adapter:
 
     @property
     def known_templates(self) -> frozenset[int]:
-        """Template ids the live model has learnt from: train's, plus those of the pseudo-labels
-        offered to each swapped-in model (the :class:`DriftWatch` set, one notion for both uses).
+        """Template ids the live model has learnt from: train's, plus those held by at least
+        :attr:`AdaptConfig.known_after` of the pseudo-labels offered to a swapped-in model (the
+        :class:`DriftWatch` set, one notion for both uses).
         ``ColaPipeline`` with ``escalate_unseen`` sends sequences holding any other to the LLM.
         A snapshot: a background swap may grow the set while a batch is judged."""
         with self._lock:

@@ -135,7 +135,7 @@ class Service:
                 **queries.counts(self.store.connection), "llm": self.llm_kind, "model": self.model_name,
                 "model_version": self.model_version, "backlog": backlog,
                 "open_sequences": self.detection.open_sequences, "restored": self.detection.restored,
-                "errors": errors}
+                "store_connections": self.store.open_connections, "errors": errors}
 
     def root_cause(self, verdict_id: int) -> dict | None:
         if self._root_cause is None:
