@@ -174,6 +174,8 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="judge this many test sessions, evenly over time")
     ap.add_argument("--warmup", type=int, default=50, help="Adapter: pseudo-labels before the first retrain")
     ap.add_argument("--retrain-every", type=int, default=200, help="Adapter: new pseudo-labels between retrains")
+    ap.add_argument("--known-after", type=int, default=AdaptConfig().known_after,
+                    help="Adapter: pseudo-labels holding a new template before it stops counting as never-seen")
     ap.add_argument("--evolve-every", type=int, default=20, help="Evolver: new judgements between updates")
     ap.add_argument("--noise", default="0.1,0.3", help="label noise injected on top for the filter figures")
     ap.add_argument("--filter-detectors", default=None,
@@ -254,6 +256,7 @@ def main() -> None:
             taus: list[float] = [round(tau, 6)]
             adapter = Adapter(slot, make, train, validation,
                               AdaptConfig(warmup=args.warmup, retrain_every=args.retrain_every, background=False,
+                                          known_after=args.known_after,
                                           filter=NoiseFilterConfig(seed=args.seed)), on_done=retune)
             pipe = ColaPipeline(slot, make_expert(args, truth_by_key, "cola"), examples=bank, config=cola_collab,
                                 adapter=adapter)  # known templates: the adapter's (grow on a swap)

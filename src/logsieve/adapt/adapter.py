@@ -84,11 +84,14 @@ class AdaptConfig(BaseModel):
     """Most recent sequences the unseen-template share is measured over."""
     drift_jump: float = Field(default=0.1, gt=0.0, le=1.0)
     """Drift: the window's unseen-template share exceeds the validation split's by this much."""
-    known_after: int = Field(default=5, ge=1)
+    known_after: int = Field(default=20, ge=1)
     """A template new since training counts as known (no longer never-seen, for drift and for
     ``escalate_unseen``) once a swapped-in model was offered this many pseudo-labelled sequences
-    holding it. One example teaches a model next to nothing, and a template that then counted as
-    known would stop sending its sequences to the LLM while the model still misses them."""
+    holding it. Until then its sequences keep going to the LLM, so the labels keep coming. Once
+    it counts as known, a sequence the model calls normal with confidence is never asked about
+    again: if the model learnt the template from a few labels most of which the judge got
+    wrong, nothing would ever correct it. 20: with a judge wrong on 20% of anomalies (the 0.5B's
+    measured rate), a majority of 20 labels is wrong with probability 0.3% (of 5: 6%)."""
     holdback: float = Field(default=0.2, ge=0.0, lt=1.0)
     """Newest share of pseudo-labels held back to compare candidate and live model on."""
     tolerance: float = Field(default=0.0, ge=0.0)
