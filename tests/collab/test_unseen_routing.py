@@ -96,7 +96,7 @@ def test_a_template_is_known_once_a_model_trained_on_it_is_swapped_in(model):
     slot = ModelSlot(model)
     adapter = Adapter(slot, lambda: make_detector("logreg"), train, val,
                       AdaptConfig(background=False, warmup=10, retrain_every=10**6, retrain_interval=None,
-                                  use_filter=False))
+                                  use_filter=False, known_after=5))
     # the judge calls the disk errors (template 9, shown as T9 for id-only sequences) abnormal
     backend = ScriptedBackend([lambda req: ABNORMAL if re.search(r"\bT9\b", req.messages[-1]["content"]) else NORMAL])
     pipe = ColaPipeline(slot, Expert(backend), config=CollabConfig(tau=TAU, escalate_unseen=True), adapter=adapter)
