@@ -7,56 +7,33 @@ import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from http_receiver import LocalReceiver
 
 from logsieve.alerts import AlertConfigError, AlertManager, pattern_key, read_deliveries
 from logsieve.collab.verdicts import SequenceVerdict
 from logsieve.store import Store
 
 
-class Receiver:
+class Receiver(LocalReceiver):
     """Answers each POST with the next status of ``plan`` (the last one repeats) and keeps the bodies."""
 
     def __init__(self, plan: list[int] | None = None, delay_s: float = 0.0) -> None:
-        self.plan, self.delay_s = plan or [200], delay_s
-        self.bodies: list[dict] = []
-        self.headers: list[dict] = []
+        self.plan = plan or [200]
         self.hits = 0
-        lock = threading.Lock()
-        outer = self
+        super().__init__(self._answer, delay_s=delay_s)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                with lock:
-                    code = outer.plan[min(outer.hits, len(outer.plan) - 1)]
-                    outer.hits += 1
-                    outer.bodies.append(body)
-                    outer.headers.append(dict(self.headers))
-                time.sleep(outer.delay_s)
-                self.send_response(code)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    def _answer(self, _: dict) -> tuple[int, bytes]:
+        code = self.plan[min(self.hits, len(self.plan) - 1)]
+        self.hits += 1
+        return code, b"ok"
 
     def ok_bodies(self) -> list[dict]:
         return [b for b, code in zip(self.bodies, self._codes()) if code < 300]
 
     def _codes(self) -> list[int]:
         return [self.plan[min(i, len(self.plan) - 1)] for i in range(len(self.bodies))]
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import string
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from http_receiver import LocalReceiver
 
 from logsieve.llm import Expert, HttpConfig, make_backend
 from logsieve.llm.redact import RedactConfig, Redactor, redact
@@ -126,27 +125,14 @@ def test_ordinary_log_lines_are_untouched(parts):
 
 # ------------------------------------------------------------------- the remote backend
 
-class _Capture:
-    def __init__(self) -> None:
-        self.bodies: list[dict] = []
-        outer = self
+def _verdict_answer(_: dict) -> tuple[int, bytes]:
+    """An OpenAI-compatible chat completion holding one valid verdict."""
+    text = '{"status": "abnormal", "explanation": "a failed login", "lines": [0]}'
+    return 200, json.dumps({"choices": [{"message": {"content": text}}], "usage": {}}).encode()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
 
-            def do_POST(self):
-                outer.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                text = '{"status": "abnormal", "explanation": "a failed login", "lines": [0]}'
-                raw = json.dumps({"choices": [{"message": {"content": text}}], "usage": {}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+def _capture() -> LocalReceiver:
+    return LocalReceiver(_verdict_answer, path="/v1")
 
 
 SECRETS = ["hunter2", "AKIAIOSFODNN7EXAMPLE", "ops@example.com"]
@@ -165,7 +151,7 @@ def _leaky_sequence() -> tuple[Sequence, dict[int, str]]:
 
 @pytest.mark.parametrize("setting", [None, True, False, {"enabled": True, "ips": True}])
 def test_remote_backend_redacts_by_default_and_can_be_turned_off(setting):
-    srv = _Capture()
+    srv = _capture()
     try:
         kw = {} if setting is None else {"redact": setting}
         backend = make_backend(HttpConfig(base_url=srv.url, backoff_s=0, **kw).model_dump())
@@ -173,7 +159,7 @@ def test_remote_backend_redacts_by_default_and_can_be_turned_off(setting):
         answer = Expert(backend).judge(s, t)
         backend.close()
     finally:
-        srv.httpd.shutdown()
+        srv.close()
     assert answer.ok
     sent = json.dumps(srv.bodies[0]["messages"])
     leaked = [x for x in SECRETS + ["s3cr3tTok9"] if x in sent]

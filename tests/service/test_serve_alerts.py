@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from fastapi.testclient import TestClient
+from http_receiver import LocalReceiver
 from serve_support import GROUPING, demo_lines, trained_model
 
 from logsieve.alerts import read_deliveries
@@ -17,28 +15,8 @@ from logsieve.service.config import ServeConfig
 from logsieve.store import Store
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.bodies: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                outer.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-
 def test_served_anomalies_alert_once_per_pattern_with_counts(tmp_path_factory):
-    rx = Receiver()
+    rx = LocalReceiver()
     store_path = tmp_path_factory.mktemp("alerts") / "s.db"
     cfg = ServeConfig(model=trained_model(tmp_path_factory.getbasetemp()), store=store_path, llm=None,
                       grouping=GROUPING, batch_size=16, max_wait_s=0.2, checkpoint_s=0.5,
@@ -58,7 +36,7 @@ def test_served_anomalies_alert_once_per_pattern_with_counts(tmp_path_factory):
             page = client.get("/anomalies", params={"status": "abnormal", "limit": 1000, "offset": len(items)}).json()
             items += page["items"]
     # leaving the client stopped the service: the alert manager sent what waited and closed
-    rx.httpd.shutdown()
+    rx.close()
     assert items, "the demo stream should hold anomalies"
     per_pattern = Counter(it["pattern"] for it in items)
     assert {b["pattern"] for b in rx.bodies} == set(per_pattern)
