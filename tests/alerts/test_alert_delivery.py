@@ -21,19 +21,20 @@ class Receiver(LocalReceiver):
 
     def __init__(self, plan: list[int] | None = None, delay_s: float = 0.0) -> None:
         self.plan = plan or [200]
-        self.hits = 0
         super().__init__(self._answer, delay_s=delay_s)
 
+    @property
+    def hits(self) -> int:
+        return len(self.bodies)
+
+    def _code(self, i: int) -> int:
+        return self.plan[min(i, len(self.plan) - 1)]
+
     def _answer(self, _: dict) -> tuple[int, bytes]:
-        code = self.plan[min(self.hits, len(self.plan) - 1)]
-        self.hits += 1
-        return code, b"ok"
+        return self._code(len(self.bodies) - 1), b"ok"  # called with this body already kept
 
     def ok_bodies(self) -> list[dict]:
-        return [b for b, code in zip(self.bodies, self._codes()) if code < 300]
-
-    def _codes(self) -> list[int]:
-        return [self.plan[min(i, len(self.plan) - 1)] for i in range(len(self.bodies))]
+        return [b for i, b in enumerate(self.bodies) if self._code(i) < 300]
 
 
 @pytest.fixture

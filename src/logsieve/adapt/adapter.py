@@ -155,7 +155,7 @@ class DriftWatch:
     """
 
     def __init__(self, known: Iterable[int], reference: Iterable[Sequence], window: int, jump: float,
-                 known_after: int = 1) -> None:
+                 known_after: int) -> None:
         self.known: set[int] = set(known)
         self.known_after = known_after
         self.window: deque[frozenset[int]] = deque(maxlen=window)
