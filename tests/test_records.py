@@ -1,10 +1,14 @@
-"""Sequence storage: lines come back whole, and stored rows stay out of the collector's way."""
+"""Sequence storage: lines come back whole, and stored rows stay out of the collector's way;
+line references fold into spans and back."""
 
 from __future__ import annotations
 
 import gc
 
-from logsieve.records import LineRef, LogRecord, ParsedLine, Sequence
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logsieve.records import LineRef, LogRecord, ParsedLine, Sequence, Span, fold_span, unfold_span
 
 
 def _line(n: int, fields: dict[str, str] | None = None) -> ParsedLine:
@@ -40,3 +44,25 @@ def test_stored_rows_are_untracked_by_the_garbage_collector() -> None:
     gc.collect()
     assert not any(gc.is_tracked(row) for row in seq._rows)
     assert not any(gc.is_tracked(fields) for fields in seq._fields)
+
+
+def test_fold_span_joins_consecutive_lines_per_file_in_first_seen_order() -> None:
+    refs = [LineRef("b.log", 7), LineRef("a.log", 10), LineRef("a.log", 11), LineRef("b.log", 8),
+            LineRef("a.log", 12), LineRef("a.log", 20), LineRef("a.log", 11), LineRef("a.log", 5)]
+    assert fold_span(refs) == [Span("b.log", 7, 8), Span("a.log", 5, 5), Span("a.log", 10, 12),
+                               Span("a.log", 20, 20)]
+    assert fold_span([]) == []
+    assert Span("a.log", 10, 29).as_dict() == {"file": "a.log", "from": 10, "to": 29}
+    assert Span.from_dict({"file": "a.log", "from": 10, "to": 29}) == Span("a.log", 10, 29)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a.log", "b.log", "dir/c.log"]), st.integers(1, 60)), max_size=80))
+def test_unfolding_a_span_gives_back_the_sorted_unique_refs_per_file(pairs: list[tuple[str, int]]) -> None:
+    refs = [LineRef(f, n) for f, n in pairs]
+    spans = fold_span(refs)
+    files = list(dict.fromkeys(r.source for r in refs))
+    assert list(unfold_span(spans)) == [LineRef(f, n) for f in files
+                                        for n in sorted({r.line_no for r in refs if r.source == f})]
+    for a, b in zip(spans, spans[1:]):  # folded as far as it goes: ranges of one file never touch
+        assert a.first <= a.last
+        assert a.file != b.file or b.first > a.last + 1

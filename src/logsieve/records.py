@@ -9,7 +9,7 @@ instead, so that the garbage collector can stop tracking them (see its docstring
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import NamedTuple
@@ -75,6 +75,61 @@ class LineRef(NamedTuple):
 
     source: str
     line_no: int
+
+
+class Span(NamedTuple):
+    """Consecutive lines ``first`` to ``last`` (1-based, inclusive) of one file: how a verdict
+    says which raw lines it covers without listing each one. Written as
+    ``{"file", "from", "to"}`` (:meth:`as_dict`): ``from`` is a Python keyword, so the fields
+    here are named ``first`` and ``last``."""
+
+    file: str
+    first: int
+    last: int
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {"file": self.file, "from": self.first, "to": self.last}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Span:
+        return cls(str(d["file"]), int(d["from"]), int(d["to"]))
+
+
+def fold_span(refs: Iterable[tuple[str, int]]) -> list[Span]:
+    """Fold line references into ranges of consecutive line numbers, per file.
+
+    Files come in the order they first appear; within a file the ranges ascend and never touch
+    (a repeated line is counted once). Why fold: a session's lines interleave with other
+    sessions', so listing every line number of a long session is most of a verdict's size, while
+    the ranges say the same in a few entries. One pass over the refs plus a sort per file that
+    is linear when the lines arrive in order, as they do from a reader.
+    """
+    by_file: dict[str, list[int]] = {}
+    for source, line_no in refs:
+        numbers = by_file.get(source)
+        if numbers is None:
+            by_file[source] = [line_no]
+        else:
+            numbers.append(line_no)
+    out: list[Span] = []
+    for source, numbers in by_file.items():
+        numbers.sort()
+        first = last = numbers[0]
+        for n in numbers:
+            if n > last + 1:
+                out.append(Span(source, first, last))
+                first = n
+            last = n if n > last else last
+        out.append(Span(source, first, last))
+    return out
+
+
+def unfold_span(spans: Iterable[Span]) -> Iterator[LineRef]:
+    """Every line a span list covers, as :class:`LineRef` s (the inverse of :func:`fold_span`
+    up to order and repeats)."""
+    for span in spans:
+        for n in range(span.first, span.last + 1):
+            yield LineRef(span.file, n)
 
 
 # A stored line: the LogRecord without its header dict, then ParsedLine's fields after the record.

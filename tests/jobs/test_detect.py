@@ -40,6 +40,10 @@ def test_detect_judges_every_sequence_once_and_names_lines(bundle, tmp_path):
     assert rows == (1200, summary.anomalies)
     verdicts = [json.loads(x) for x in (tmp_path / "v.jsonl").read_text().splitlines()]
     assert len(verdicts) == 1200 and all(v["lines"] or v["n_lines"] for v in verdicts)
+    # every line of the file belongs to exactly one session, and the spans say which
+    covered = [n for v in verdicts for s in v["span"] for n in range(s["from"], s["to"] + 1)]
+    assert sorted(covered) == list(range(1, 26146))
+    assert all(s["file"] == str(DEMO) for v in verdicts for s in v["span"])
     # run again on the same input: the store does not duplicate verdicts
     run_detect(cfg)
     with Store(tmp_path / "s.db") as store:

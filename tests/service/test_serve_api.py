@@ -16,7 +16,7 @@ from logsieve.service.config import ServeConfig
 TOKEN = "test-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ITEM_KEYS = {"id", "key", "status", "source", "score", "confidence", "explanation", "start", "end", "created_at",
-             "n_lines", "detector", "model_version", "pattern"}
+             "n_lines", "detector", "model_version", "pattern", "span"}
 METRICS = ["logsieve_lines_in_total", "logsieve_lines_quarantined_total", "logsieve_sequences_total",
            "logsieve_anomalies_total", "logsieve_llm_calls_total", "logsieve_cache_hits_total",
            "logsieve_ingest_latency_seconds_bucket", "logsieve_llm_latency_seconds_bucket",
@@ -82,6 +82,9 @@ def test_anomalies_and_one_verdict_with_its_lines(client, ingested):
     sent = {("hdfs", i + 1): text for i, text in enumerate(ingested)} | {("other", 1): ingested[0]}
     assert all(ln["text"] == sent[ln["source"], ln["line"]] for ln in v["lines"])  # whole lines, as sent
     assert all(key in ln["text"] for ln in v["lines"]) and v["note"] == "no LLM configured"
+    covered = [(s["file"], n) for s in v["span"] for n in range(s["from"], s["to"] + 1)]
+    assert covered == sorted((ln["source"], ln["line"]) for ln in v["lines"])  # the span names exactly its lines
+    assert v["span"] == bad["items"][0]["span"]
     r = client.get("/verdicts/987654321")
     assert r.status_code == 404 and "detail" in r.json()
 

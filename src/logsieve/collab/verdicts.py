@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
-from logsieve.records import LineRef, Sequence
+from logsieve.records import LineRef, Sequence, Span, fold_span
 from logsieve.store import Store
 
 Source = Literal["small", "cache", "llm", "fallback"]
@@ -39,6 +39,9 @@ class SequenceVerdict:
     start: float | None = None
     end: float | None = None
     first: LineRef | None = None
+    span: list[Span] = field(default_factory=list)
+    """Every line of the judged sequence, as folded ranges per file (``refs`` holds only the
+    lines the expert cited)."""
 
     @property
     def abnormal(self) -> bool:
@@ -55,13 +58,14 @@ class SequenceVerdict:
                 "score": self.score, "confidence": self.confidence, "explanation": self.explanation,
                 "lines": [{"source": r.source, "line": r.line_no} for r in self.refs], "note": self.note,
                 "prompt": self.prompt_id, "backend": self.backend, "detector": self.detector,
-                "start": self.start, "end": self.end, "n_lines": len(self.template_ids)}
+                "start": self.start, "end": self.end, "n_lines": len(self.template_ids),
+                "span": [s.as_dict() for s in self.span]}
 
 
 def base_verdict(seq: Sequence, status: str, source: Source, **kw) -> SequenceVerdict:
     refs = seq.refs
     return SequenceVerdict(seq.key, status, source, template_ids=list(seq.template_ids), start=seq.start,
-                           end=seq.end, first=refs[0] if refs else None, **kw)
+                           end=seq.end, first=refs[0] if refs else None, span=fold_span(refs), **kw)
 
 
 class VerdictWriter:
@@ -89,11 +93,12 @@ class VerdictWriter:
         if verdicts:
             conn.executemany(
                 "INSERT OR IGNORE INTO verdicts (identity, seq_key, status, source, score, confidence, explanation, "
-                "refs, template_ids, detector, prompt_id, backend, start_time, end_time, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "refs, template_ids, detector, prompt_id, backend, start_time, end_time, created_at, span) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(v.identity, v.key, v.status, v.source, v.score, v.confidence, v.explanation or v.note,
                   json.dumps([[r.source, r.line_no] for r in v.refs]), json.dumps(v.template_ids), v.detector,
-                  v.prompt_id, v.backend, v.start, v.end, now) for v in verdicts])
+                  v.prompt_id, v.backend, v.start, v.end, now, json.dumps([list(s) for s in v.span]))
+                 for v in verdicts])
             conn.executemany(
                 "INSERT INTO pseudo_labels (seq_key, template_ids, label, source, created_at) VALUES (?, ?, ?, ?, ?)",
                 [(v.key, json.dumps(v.template_ids), int(v.abnormal), v.source, now)

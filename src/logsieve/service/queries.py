@@ -11,9 +11,12 @@ import sqlite3
 import time
 from typing import Any
 
+from logsieve.records import LineRef, Span, fold_span
+
 _ITEM_SQL = """
 SELECT v.id, v.seq_key, v.status, v.source, v.score, v.confidence, v.explanation, v.start_time, v.end_time,
-       v.created_at, v.template_ids, v.detector, m.model_version, m.pattern, v.refs, v.prompt_id, v.backend, m.note
+       v.created_at, v.template_ids, v.detector, m.model_version, m.pattern, v.refs, v.prompt_id, v.backend, m.note,
+       v.span
 FROM verdicts v LEFT JOIN service_verdict_meta m ON m.verdict_id = v.id
 """
 _NO_VERDICT_MARK = "LLM gave no verdict"
@@ -24,7 +27,8 @@ def _item(row: tuple) -> dict[str, Any]:
     tids = json.loads(row[10])
     return {"id": row[0], "key": row[1], "status": row[2], "source": row[3], "score": row[4],
             "confidence": row[5], "explanation": row[6], "start": row[7], "end": row[8], "created_at": row[9],
-            "n_lines": len(tids), "detector": row[11], "model_version": row[12], "pattern": row[13] or ""}
+            "n_lines": len(tids), "detector": row[11], "model_version": row[12], "pattern": row[13] or "",
+            "span": None if row[18] is None else [Span(*s).as_dict() for s in json.loads(row[18])]}
 
 
 def anomalies(conn: sqlite3.Connection, *, since: float | None, until: float | None, status: str,
@@ -62,6 +66,8 @@ def verdict(conn: sqlite3.Connection, verdict_id: int) -> dict[str, Any] | None:
     out |= {"lines": [{"source": s, "line": n, "text": t, "template_id": tid, "cited": (s, n) in cited}
                       for s, n, t, tid in lines],
             "template_ids": json.loads(row[10]), "prompt": row[15], "backend": row[16], "note": row[17] or ""}
+    if out["span"] is None and lines:  # a verdict from before spans were stored: fold its kept lines
+        out["span"] = [span.as_dict() for span in fold_span(LineRef(src, n) for src, n, _, _ in lines)]
     return out
 
 

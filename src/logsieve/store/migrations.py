@@ -268,6 +268,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX verdict_explanations_by_pattern ON verdict_explanations (pattern)",
         ),
     ),
+    Migration(
+        name="verdict spans",
+        statements=(
+            # Which raw lines each verdict covers: every line of the judged sequence folded into
+            # ranges per file, as JSON [[file, from, to], ...] (logsieve.records.fold_span).
+            # `refs` keeps only the lines the expert cited. NULL on rows written before this
+            # column: their spans were never recorded (the API rebuilds one from the stored
+            # lines of /verdicts/{id} while those are retained).
+            "ALTER TABLE verdicts ADD COLUMN span TEXT",
+        ),
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
