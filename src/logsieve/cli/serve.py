@@ -1,7 +1,4 @@
-"""``logsieve serve``: the detection service with its HTTP API and dashboard.
-
-Registered on :data:`logsieve.cli.app` by import, like the other command modules.
-"""
+"""``logsieve serve``: the detection service with its HTTP API and dashboard."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from logsieve.cli import _fail, app, err, out
+from logsieve.cli._common import app, err, fail, out
 
 
 @app.command()
@@ -56,17 +53,17 @@ def serve(
                                 mode=mode)
         token = resolve_token(cfg, os.environ)
     except (ServeConfigError, TokenMissing) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         sock = socket.create_server((cfg.host, cfg.port), family=socket.AF_INET6 if ":" in cfg.host else socket.AF_INET)
     except OSError as exc:
-        _fail(f"cannot bind {cfg.host}:{cfg.port}: {exc.strerror or exc}; pick another --port (0: any free one)")
+        fail(f"cannot bind {cfg.host}:{cfg.port}: {exc.strerror or exc}; pick another --port (0: any free one)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         service = Service(cfg)
     except (BundleError, RuntimeError, ValueError, OSError) as exc:
         sock.close()
-        _fail(str(exc))
+        fail(str(exc))
     bound = sock.getsockname()[1]
     shown = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
     url = f"http://{shown}:{bound}/"

@@ -1,7 +1,4 @@
-"""``logsieve label``: cold start without labels (ALPHA) on a labelled data set, measured.
-
-Registered by :mod:`logsieve.cli` (it imports this module); shares its console and ``--json``.
-"""
+"""``logsieve label``: cold start without labels (ALPHA) on a labelled data set, measured."""
 
 from __future__ import annotations
 
@@ -10,9 +7,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from logsieve.cli import _emit_json, _fail, app, err, out
-
-_DATA_HELP = "Folder holding the data (default: $LOGSIEVE_DATA_DIR, else the nearest shared/data)."
+from logsieve.cli._common import DATA_HELP, app, emit_json, err, fail, out
 
 
 @app.command("label")
@@ -27,7 +22,7 @@ def label_cmd(
     propagation: Annotated[str, typer.Option(help="cluster (cluster majority) or knn (nearest labelled content).")] = "cluster",
     detector: Annotated[str, typer.Option(help="Supervised detector trained on the propagated labels and, for comparison, on the true ones.")] = "logmoe",
     threads: Annotated[Optional[int], typer.Option(help="CPU threads for the detectors' training (default: theirs).")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help=_DATA_HELP)] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help=DATA_HELP)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
 ) -> None:
     """Label a data set's train split from a small budget and train a detector on the result.
@@ -61,11 +56,11 @@ def label_cmd(
         llm_cfg = backend_config(llm, llm_model)
     except ValidationError as exc:
         first = exc.errors()[0]
-        _fail(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}")
+        fail(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}")
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if llm_cfg is None:
-        _fail("ALPHA needs an LLM to annotate: --llm embedded or an http(s) URL")
+        fail("ALPHA needs an LLM to annotate: --llm embedded or an http(s) URL")
     det_cfg: dict[str, Any] = {"seed": seed, **({"threads": threads} if threads else {})}
     try:
         from logsieve.evaluate.datasets import load_dataset
@@ -81,10 +76,10 @@ def label_cmd(
         finally:
             backend.close()
     except (ImportError, RuntimeError, ValueError, OSError, KeyError) as exc:
-        _fail(str(exc).strip("'\""))
+        fail(str(exc).strip("'\""))
     doc = {"dataset": dataset, **result.as_dict()}
     if json_out:
-        _emit_json(doc)
+        emit_json(doc)
         return
     out.print(f"[bold]{dataset}[/]: {doc['labelled']} of {doc['train_sequences']} train sequences labelled "
               f"({doc['budget_fraction']:.2%}: {doc['seed_labels']} seed, {doc['llm_annotated']} LLM), k = {doc['k']}")

@@ -1,7 +1,4 @@
-"""Commands about the models adaptation produces: ``models`` lists them, ``models rollback``.
-
-Registered by :mod:`logsieve.cli` (it imports this module); shares its console and ``--json``.
-"""
+"""Commands about the models adaptation produces: ``models`` lists them, ``models rollback``."""
 
 from __future__ import annotations
 
@@ -12,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from logsieve.cli import _emit_json, _fail, app, out
+from logsieve.cli._common import app, emit_json, fail, out
+
 
 models_app = typer.Typer(help="Model versions in a store: which is live, which were kept aside; roll back.",
                          invoke_without_command=True)
@@ -26,7 +24,7 @@ def _registry(store: Path):
     from logsieve.store import Store
 
     if not store.exists():
-        _fail(f"no store at {store}; give the one `logsieve detect --store` wrote")
+        fail(f"no store at {store}; give the one `logsieve detect --store` wrote")
     return ModelRegistry(Store(store))
 
 
@@ -43,7 +41,7 @@ def models(
         return
     entries = _registry(store).list(name)
     if json_out:
-        _emit_json({"models": [e.as_dict() for e in entries]})
+        emit_json({"models": [e.as_dict() for e in entries]})
         return
     if not entries:
         out.print("No model versions yet: they are registered when adaptation retrains a model.")
@@ -69,8 +67,8 @@ def rollback(
     try:
         entry = _registry(store).rollback(version)
     except RegistryError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if json_out:
-        _emit_json({"live": entry.as_dict()})
+        emit_json({"live": entry.as_dict()})
     else:
         out.print(f"Version {entry.version} ({entry.name}) is live again: {entry.path}")

@@ -1,7 +1,4 @@
-"""``logsieve explain``: the root-cause explanation of one verdict, or the latest anomalies.
-
-Registered by :mod:`logsieve.cli` (it imports this module); shares its console and ``--json``.
-"""
+"""``logsieve explain``: the root-cause explanation of one verdict, or the latest anomalies."""
 
 from __future__ import annotations
 
@@ -13,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from logsieve.cli import _emit_json, _fail, app, err, out
+from logsieve.cli._common import app, emit_json, err, fail, llm_config, out
 
 
 @app.command()
@@ -42,25 +39,25 @@ def explain(
     from logsieve.store import Store, StoreError
 
     if not store.exists():
-        _fail(f"no store at {store}; give the one `logsieve detect --store` wrote")
+        fail(f"no store at {store}; give the one `logsieve detect --store` wrote")
     try:
         db = Store(store)
     except StoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     try:
         if verdict_id is None:
             _list(db, limit, json_out)
             return
         verdict = _verdict(db, verdict_id)
         if verdict is None:
-            _fail(f"no verdict {verdict_id} in {store}; `logsieve explain --store {store}` lists the latest anomalies")
+            fail(f"no verdict {verdict_id} in {store}; `logsieve explain --store {store}` lists the latest anomalies")
         if generate:
             _generate(db, verdict, model, llm, llm_model)
         doc = root_cause(db, verdict_id)
     finally:
         db.close()
     if json_out:
-        _emit_json({"verdict": verdict, "explanation": doc})
+        emit_json({"verdict": verdict, "explanation": doc})
         return
     _print(verdict, doc, store)
 
@@ -85,7 +82,7 @@ def _list(db, limit: int, json_out: bool) -> None:
     items = [{"id": r[0], "key": r[1], "source": r[2], "explanation": r[3] or "none", "cause": r[4], "reason": r[5]}
              for r in rows]
     if json_out:
-        _emit_json({"anomalies": items})
+        emit_json({"anomalies": items})
         return
     if not items:
         out.print("No anomalies in this store yet: `logsieve detect` writes them.")
@@ -98,19 +95,18 @@ def _list(db, limit: int, json_out: bool) -> None:
 
 
 def _generate(db, verdict: dict[str, Any], model: Path, llm: str, llm_model: Optional[str]) -> None:
-    from logsieve.cli_models import _llm_config
     from logsieve.explain import Anomaly, ExplainConfig, Explainer
     from logsieve.llm import make_backend
 
-    config = _llm_config(llm, llm_model)
+    config = llm_config(llm, llm_model)
     if config is None:
-        _fail("--generate needs an LLM: --llm embedded or an http(s) URL")
+        fail("--generate needs an LLM: --llm embedded or an http(s) URL")
     seq = _sequence(db, verdict)
     templates = _templates(model, verdict["template_ids"])
     try:
         backend = make_backend(config)
     except (ImportError, FileNotFoundError, RuntimeError, ValueError) as exc:
-        _fail(f"cannot start the LLM: {exc}")
+        fail(f"cannot start the LLM: {exc}")
     try:
         with err.status("asking the LLM for a root cause ..."):
             flagged = verdict["explanation"] or (f"the small model scored it {verdict['score']:.3g}"
@@ -150,7 +146,7 @@ def _templates(model: Path, ids: list[int]) -> dict[int, str]:
 
     state = model / "parser"
     if not state.exists():
-        _fail(f"no parser state in {model}; give --model the model directory `logsieve detect` used")
+        fail(f"no parser state in {model}; give --model the model directory `logsieve detect` used")
     parser = DrainParser.load(state)
     out_: dict[int, str] = {}
     for tid in set(ids):

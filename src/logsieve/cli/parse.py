@@ -1,74 +1,17 @@
-"""The ``logsieve`` command line.
-
-Every command that a script may call takes ``--json``: then the last line of stdout is one JSON
-object and nothing else is printed to stdout (progress goes to stderr, and only on a terminal).
-"""
+"""Parsing commands: ``formats``, ``parse``, ``templates`` and ``evaluate parsing``."""
 
 from __future__ import annotations
 
-import json
-import sys
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from logsieve import __version__
-
+from logsieve.cli._common import app, emit_json, err, evaluate_app, fail, out, read_config
 if TYPE_CHECKING:
     from logsieve.parsing import MaskingConfig
     from logsieve.parsing.stamp import StampFactory
-
-app = typer.Typer(
-    help=(
-        "logsieve: find anomalies in logs. A fast parser and small models look at every line; "
-        "an LLM looks only at what they are unsure of.\n\n"
-        "Start with:  logsieve parse app.log --format HDFS   (see `logsieve formats`)."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-evaluate_app = typer.Typer(help="Measure logsieve on labelled data: parsing accuracy, detection F1.", no_args_is_help=True)
-app.add_typer(evaluate_app, name="evaluate")
-
-err = Console(stderr=True)
-out = Console()
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
-
-
-def _emit_json(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj, sort_keys=False) + "\n")
-    sys.stdout.flush()
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"logsieve {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
-) -> None:
-    """logsieve command line."""
-
-
-def _load_config(config: Optional[Path]):
-    from logsieve.config import ConfigError, load_config
-
-    try:
-        return load_config(config)
-    except ConfigError as exc:
-        _fail(str(exc))
 
 
 def _drain_config(cfg, masking: Optional[Path]):
@@ -79,7 +22,7 @@ def _drain_config(cfg, masking: Optional[Path]):
     try:
         rules = MaskingConfig.from_yaml(masking)
     except (OSError, ValueError) as exc:
-        _fail(f"cannot use masking file {masking}: {exc}")
+        fail(f"cannot use masking file {masking}: {exc}")
     return cfg.parser.model_copy(update={"masking": rules})
 
 
@@ -94,9 +37,9 @@ def formats(
     try:
         fmts = list_formats(extra_paths=tuple(formats_file))
     except (OSError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if json_out:
-        _emit_json({"formats": {f.name: f.pattern for f in fmts}})
+        emit_json({"formats": {f.name: f.pattern for f in fmts}})
         return
     table = Table(title="log formats")
     table.add_column("name", style="bold")
@@ -138,16 +81,16 @@ def parse(
     from logsieve.jobs.parse import ParseJobConfig, run_parse
     from logsieve.parsing import StateVersionError
 
-    cfg = _load_config(config)
+    cfg = read_config(config)
     drain_cfg = _drain_config(cfg, masking)
     try:
         fmt = get_format(log_format, extra_paths=tuple(formats_file) + tuple(cfg.ingest.formats_files))
     except (KeyError, ValueError, OSError) as exc:
-        _fail(str(exc).strip("'\""))
+        fail(str(exc).strip("'\""))
     if match_only and state is None:
-        _fail("--match-only needs --state DIR with templates learned by an earlier run")
+        fail("--match-only needs --state DIR with templates learned by an earlier run")
     if parser_kind not in ("drain", "stamp"):
-        _fail(f"--parser must be drain or stamp, got {parser_kind!r}")
+        fail(f"--parser must be drain or stamp, got {parser_kind!r}")
     stamp_cfg = None
     if parser_kind == "stamp":
         from logsieve._optional import MissingExtraError
@@ -157,9 +100,9 @@ def parse(
 
             stamp_cfg = StampConfig(masking=drain_cfg.masking)
         except MissingExtraError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     if out_path is not None and out_path.suffix.lower() not in (".csv", ".parquet"):
-        _fail(f"--out must end in .csv or .parquet, got {out_path.name!r}")
+        fail(f"--out must end in .csv or .parquet, got {out_path.name!r}")
     q_path = quarantine or (out_path.with_suffix(".quarantine.jsonl") if out_path else None)
     qwriter = QuarantineWriter(q_path) if q_path else None
     job = ParseJobConfig(
@@ -178,9 +121,9 @@ def parse(
         with _progress(enabled=err.is_terminal) as hook:
             summary, parser = run_parse(job, sink=sink, on_quarantine=qwriter, progress=hook)
     except StateVersionError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except (RuntimeError, OSError, ImportError) as exc:  # ImportError: MissingExtraError names the extra
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         if qwriter is not None:
             qwriter.close()
@@ -188,7 +131,7 @@ def parse(
     result["out"] = str(out_path) if out_path else None
     result["quarantine_file"] = str(q_path) if q_path else None
     if json_out:
-        _emit_json(result)
+        emit_json(result)
         return
     _print_parse_summary(result, parser, top)
 
@@ -263,87 +206,12 @@ def templates(
         else:
             parser = DrainParser.load(state)
     except (FileNotFoundError, StateVersionError, ImportError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     items = sorted(parser.templates, key=lambda t: t.id)
     if json_out:
-        _emit_json({"templates": [{"id": t.id, "lines": t.size, "template": t.text} for t in items]})
+        emit_json({"templates": [{"id": t.id, "lines": t.size, "template": t.text} for t in items]})
         return
     out.print(_templates_table(f"{len(items)} templates in {state}", items))
-
-
-@app.command()
-def datasets(
-    data_dir: Annotated[Optional[Path], typer.Option(help="Folder holding the data (default: $LOGSIEVE_DATA_DIR, else the nearest shared/data).")] = None,
-    dataset: Annotated[list[str], typer.Option("--dataset", "-d", help="Only this data set (repeatable). Default: all.")] = [],
-    datasets_file: Annotated[list[Path], typer.Option("--datasets-file", help="Extra YAML file of data set specs (layout of the built-in datasets.yaml).")] = [],
-    window_size: Annotated[Optional[int], typer.Option(min=1, help="Lines per window for sets grouped in line windows (default: the spec's; bgl-2k: 20).")] = None,
-    split: Annotated[str, typer.Option(help="Train,validation,test shares, in time order.")] = "0.2,0.1,0.7",
-    json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON object.")] = False,
-) -> None:
-    """List the labelled data sets: files, sequences, anomalies, lines, splits.
-
-    Each set whose files are all present is loaded as the benchmarks load
-    it: ingest, the Drain parser from an empty state, sessions (by id) or
-    windows, labels, then a chronological split.
-
-    Session sets are split by their first line's time. Window sets split
-    the line stream first and window each part, so no window straddles two
-    splits.
-
-    Built-in sets: hdfs-sample (block sessions), bgl-2k (fixed windows of 20
-    lines, abnormal if a window holds an alert line; see --window-size),
-    hdfs-logai (block sessions). Add your own with --datasets-file.
-
-    Example: logsieve datasets --data-dir ../shared/data -d bgl-2k --json
-    """
-    from logsieve.evaluate.datasets import DatasetError, dataset_report, load_dataset_specs, resolve_data_dir
-    from logsieve.evaluate.splits import SplitConfig
-
-    try:
-        split_cfg = SplitConfig.parse(split)
-        specs = load_dataset_specs(datasets_file)
-        root = resolve_data_dir(data_dir)
-    except (ValueError, FileNotFoundError) as exc:
-        _fail(str(exc))
-    unknown = [d for d in dataset if d not in specs]
-    if unknown:
-        _fail(f"unknown data set(s) {unknown}; known: {', '.join(specs)}")
-    chosen = [specs[d] for d in dict.fromkeys(dataset)] or list(specs.values())
-    reports = {}
-    for spec in chosen:
-        spec = spec.with_window_size(window_size) if window_size else spec
-        if err.is_terminal:
-            err.print(f"loading {spec.name} ...")
-        try:
-            reports[spec.name] = dataset_report(spec, root, split_cfg)
-        except (DatasetError, OSError) as exc:
-            _fail(str(exc))
-    if json_out:
-        _emit_json({"data_dir": str(root), "split": split_cfg.model_dump(), "datasets": reports})
-        return
-    _print_datasets(root, split_cfg, reports)
-
-
-def _print_datasets(root: Path, split_cfg, reports: dict) -> None:
-    shares = f"{split_cfg.train:g}/{split_cfg.validation:g}/{split_cfg.test:g}"
-    table = Table(title=f"labelled data sets in {root}")
-    for name in ("data set", "files", "sequences", "anomalous", "lines", "train", "validation", "test"):
-        table.add_column(name, justify="left" if name in ("data set", "files") else "right",
-                         style="bold" if name == "data set" else None, no_wrap=name == "data set")
-    notes = []
-    for name, r in reports.items():
-        missing = [f for f, ok in r["files"].items() if not ok]
-        notes.append(f"{name}: {r['grouping']}; labels {r['labels']}")
-        notes.extend(f"  missing: {f}" for f in missing)
-        if missing:
-            table.add_row(name, f"{len(missing)} missing", *["-"] * 6)
-            continue
-        parts = [f"{p['sequences']:,} ({p['anomalous']:,})" for p in r["splits"].values()]
-        table.add_row(name, "ok", f"{r['sequences']:,}", f"{r['anomalous']:,}", f"{r['lines']:,}", *parts)
-    out.print(table)
-    out.print(f"train / validation / test ({shares} in time order): sequences (anomalous)")
-    for note in notes:
-        out.print(note, highlight=False, markup=False)
 
 
 @evaluate_app.command("parsing")
@@ -365,18 +233,18 @@ def evaluate_parsing_cmd(
     from logsieve.evaluate.parsing_eval import METRICS, evaluate_parsing
 
     if parser_name not in ("drain", "stamp"):
-        _fail(f"unknown parser {parser_name!r}; available: drain, stamp")
-    cfg = _load_config(config)
+        fail(f"unknown parser {parser_name!r}; available: drain, stamp")
+    cfg = read_config(config)
     drain_cfg = _drain_config(cfg, masking)
     try:
         datasets = resolve_parsing_datasets(dataset, data_dir)
     except (FileNotFoundError, ValueError, KeyError) as exc:
-        _fail(str(exc).strip("'\""))
+        fail(str(exc).strip("'\""))
     make_parser = _stamp_factory(drain_cfg.masking) if parser_name == "stamp" else None
     report = evaluate_parsing(datasets, drain_cfg, make_parser=make_parser)
     report["parser"] = parser_name
     if json_out:
-        _emit_json(report)
+        emit_json(report)
         return
     table = Table(title=f"parsing accuracy: {dataset} ({parser_name})")
     table.add_column("data set", style="bold")
@@ -405,20 +273,4 @@ def _stamp_factory(masking: MaskingConfig) -> StampFactory:
 
         return StampFactory(StampConfig(masking=masking))
     except MissingExtraError as exc:
-        _fail(str(exc))
-
-
-def main() -> None:
-    app()
-
-
-# Commands defined in other modules register themselves on `app` when imported.
-import logsieve.cli_adapt  # noqa: E402, F401
-import logsieve.cli_explain  # noqa: E402, F401
-import logsieve.cli_label  # noqa: E402, F401
-import logsieve.cli_models  # noqa: E402, F401
-import logsieve.cli_serve  # noqa: E402, F401
-
-
-if __name__ == "__main__":
-    main()
+        fail(str(exc))

@@ -1,0 +1,146 @@
+"""Commands that run detection: ``detect`` on logs and ``evaluate collab`` on a labelled data set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from logsieve.cli._common import DATA_HELP, app, emit_json, err, evaluate_app, fail, llm_config, out
+
+
+@app.command()
+def detect(
+    files: Annotated[list[str], typer.Argument(help="Log files, .gz files, directories, globs, or - for stdin.")],
+    model: Annotated[Path, typer.Option(help="Trained model directory from `logsieve train`.")] = Path(".logsieve/models/logmoe-hdfs-sample"),
+    log_format: Annotated[Optional[str], typer.Option("--format", "-f", help="Log format (default: the one the model was trained on).")] = None,
+    mode: Annotated[str, typer.Option(help="cola (small model, LLM for the unsure), collaborlog (coordinator routes unfamiliar logs to the LLM), small-only, llm-only.")] = "cola",
+    llm: Annotated[str, typer.Option(help="embedded (llama.cpp in process, default), none, or an OpenAI-compatible base URL such as http://127.0.0.1:8080/v1 (key from $LOGSIEVE_LLM_API_KEY).")] = "embedded",
+    llm_model: Annotated[Optional[str], typer.Option(help="Embedded: a packaged model name (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, smollm2-135m) or a GGUF path; HTTP: the server's model name.")] = None,
+    tau: Annotated[Optional[float], typer.Option(help="CoLA: ask the LLM about normal verdicts less confident than this (default: chosen on validation at training).")] = None,
+    coordinator: Annotated[Optional[Path], typer.Option(help="collaborlog: model directory of a trained `autoencoder`.")] = None,
+    follow: Annotated[bool, typer.Option("--follow", help="Keep reading the file as it grows (like tail -F), judging sequences as they close; Ctrl-C judges what is open and stops.")] = False,
+    max_llm_calls: Annotated[Optional[int], typer.Option(help="Ask the LLM at most this many times (cost control); later unsure sequences keep the small model's verdict, marked.")] = None,
+    escalate_unseen: Annotated[bool, typer.Option("--escalate-unseen/--no-escalate-unseen", help="CoLA: also ask the LLM about sequences holding a template the model's saved parser state never saw (after an upgrade the small model has no weight for it and may call it normal with confidence); counts against --max-llm-calls.")] = False,
+    explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Explain each anomaly's root cause with the LLM after its batch, beside detection (one call per new anomaly pattern; see `logsieve explain`). Default: on when an LLM is configured.")] = None,
+    max_explanations: Annotated[int, typer.Option(min=0, help="At most this many LLM calls for explanations in this job; later new patterns are left for `logsieve explain ID --generate`.")] = 20,
+    store: Annotated[Path, typer.Option(help="SQLite store for verdicts, the knowledge table and pseudo-labels.")] = Path(".logsieve/logsieve.db"),
+    out_path: Annotated[Optional[Path], typer.Option("--out", help="Also write every verdict as JSON lines here.")] = None,
+    top: Annotated[int, typer.Option(help="How many anomalies the summary shows.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
+) -> None:
+    """Find anomalies: parse, group into sequences, score with the small model, ask the LLM
+    about what it is unsure of, and keep every verdict (with its source) in the store.
+
+    Each anomaly names its lines (file and line numbers) and why. Sequences the LLM could not
+    judge (down, slow, malformed answers) keep the small model's verdict, marked `fallback`.
+
+    Example: logsieve detect app.log.gz --model .logsieve/models/logmoe-hdfs-sample --out verdicts.jsonl
+    """
+    from logsieve.ingest import get_format
+    from logsieve.jobs.bundle import BundleError, ModelBundle
+    from logsieve.jobs.detect import DetectJobConfig, run_detect
+
+    if mode not in ("cola", "collaborlog", "small-only", "llm-only"):
+        fail(f"--mode must be cola, collaborlog, small-only or llm-only, got {mode!r}")
+    try:
+        bundle = ModelBundle.load(model)
+        fmt = get_format(log_format or bundle.format)
+    except BundleError as exc:
+        fail(str(exc))
+    except (KeyError, ValueError) as exc:
+        fail(str(exc).strip("'\""))
+    job = DetectJobConfig(tuple(files), model, fmt, store, mode=mode, llm=llm_config(llm, llm_model), tau=tau,  # type: ignore[arg-type]
+                          coordinator_dir=coordinator, jsonl=out_path, max_llm_calls=max_llm_calls,
+                          escalate_unseen=escalate_unseen, follow=follow, explain=explain, max_explanations=max_explanations)
+    anomalies: list = []
+    try:
+        with err.status("detecting ...") as status:
+            def seen(verdicts) -> None:
+                anomalies.extend(v for v in verdicts if v.abnormal)
+                status.update(f"detecting ... {len(anomalies)} anomalies so far")
+            summary = run_detect(job, on_verdicts=seen)
+    except (ImportError, RuntimeError, ValueError, OSError) as exc:
+        fail(str(exc))
+    if json_out:
+        emit_json(summary.as_dict())
+        return
+    _print_anomalies(anomalies[:top], len(anomalies))
+    s = summary.as_dict()
+    out.print(f"[bold]{s['sequences']:,}[/] sequences, [bold red]{s['anomalies']:,}[/] anomalies; "
+              f"LLM calls {s['llm_calls']} ({s['llm_failures']} failed, {s['llm_seconds']:.1f}s), cache hits "
+              f"{s['cache_hits']}; {s['seconds']:.1f}s. Verdicts in {store}" + (f" and {out_path}" if out_path else ""))
+    if s.get("explanations"):
+        e = s["explanations"]
+        out.print(f"explanations: {e['explained']} of {e['anomalies']} anomalies ({e['llm_calls']} LLM calls, "
+                  f"{e['reused']} shared by pattern, {e['failed']} failed, {e['skipped']} over the cap); "
+                  "`logsieve explain VERDICT_ID` prints one")
+
+
+def _print_anomalies(items: list, total: int) -> None:
+    if not items:
+        out.print("no anomalies found")
+        return
+    table = Table(title=f"anomalies (first {len(items)} of {total})")
+    for col in ("sequence", "source", "lines", "why"):
+        table.add_column(col, overflow="fold")
+    for v in items:
+        lines = ", ".join(f"{Path(r.source).name}:{r.line_no}" for r in v.refs[:4]) or (
+            f"{Path(v.first.source).name}:{v.first.line_no}+" if v.first else "")
+        small = f"small model score {v.score:.3g}, normal-confidence {v.confidence:.2f}" if v.score is not None else ""
+        why = v.explanation or "; ".join(x for x in (small, v.note) if x)
+        table.add_row(v.key, v.source, lines, why)
+    out.print(table)
+
+
+@evaluate_app.command("collab")
+def evaluate_collab_cmd(
+    dataset: Annotated[str, typer.Option(help="Labelled data set (see `logsieve datasets`).")] = "hdfs-sample",
+    mode: Annotated[str, typer.Option(help="cola, collaborlog, llm-only or small-only.")] = "cola",
+    detector: Annotated[str, typer.Option(help="CoLA's small model (see `logsieve detectors`).")] = "logmoe",
+    limit: Annotated[Optional[int], typer.Option(help="Judge this many test sequences (see --sample).")] = None,
+    sample: Annotated[str, typer.Option(help="How --limit picks them: 'even' over the split's time (anomalies in their natural share) or 'contiguous' from its start (the stream as it came, bursts kept).")] = "even",
+    llm: Annotated[str, typer.Option(help="embedded, or an OpenAI-compatible base URL.")] = "embedded",
+    llm_model: Annotated[Optional[str], typer.Option(help="Packaged model name or GGUF path (embedded), or the server's model name.")] = None,
+    max_call_rate: Annotated[float, typer.Option(help="CoLA: tau is the largest whose validation LLM-call rate stays within this.")] = 0.1,
+    knowledge: Annotated[Optional[Path], typer.Option(help="SQLite store for the knowledge table (default: none, every unsure sequence asks the LLM).")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help=DATA_HELP)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
+) -> None:
+    """F1, LLM calls and time of a collaboration mode on a data set's test split.
+
+    For cola and collaborlog, LLM-only runs on the same sequences in the same run and
+    `speedup_vs_llm_only` compares the two. Small models, thresholds and tau come from the
+    train and validation splits only.
+
+    Example: logsieve evaluate collab --dataset hdfs-sample --mode cola --limit 200 --json
+    """
+    from logsieve.evaluate.collab_eval import MODES, FreshExperts, run_collab
+
+    if mode not in MODES:
+        fail(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
+    make_expert = FreshExperts(llm_config(llm, llm_model))
+
+    try:
+        with err.status(f"evaluating {mode} on {dataset} ..."):
+            result = run_collab(dataset, mode, make_expert, detector=detector, limit=limit, data_dir=data_dir,
+                                store_path=knowledge, max_call_rate=max_call_rate, sample=sample)
+    except (ImportError, RuntimeError, ValueError, OSError, KeyError) as exc:
+        fail(str(exc).strip("'\""))
+    finally:
+        make_expert.close()
+    if json_out:
+        emit_json(result)
+        return
+    table = Table(title=f"{mode} on {dataset}: {result['sequences']} test sequences ({result['anomalies']} anomalies)")
+    for col in ("mode", "F1", "precision", "recall", "LLM calls", "call rate", "cache hits", "seconds"):
+        table.add_column(col, justify="left" if col == "mode" else "right")
+    rows = [(mode, result)] + ([("llm-only", result["llm_only"])] if "llm_only" in result else [])
+    for name, r in rows:
+        table.add_row(name, f"{r['f1']:.3f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}", str(r["llm_calls"]),
+                      f"{r['llm_call_rate']:.1%}", str(r["cache_hits"]), f"{r['seconds']:.1f}")
+    out.print(table)
+    if result.get("speedup_vs_llm_only"):
+        out.print(f"{result['speedup_vs_llm_only']}x faster than LLM-only on the same sequences")
