@@ -21,7 +21,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from logsieve.evaluate.collab_eval import FreshExperts, run_collab
+from logsieve.evaluate.collab_eval import FreshBackends, run_collab
 from logsieve.llm import backend_config
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -40,20 +40,21 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args()
-    expert = FreshExperts(backend_config(args.llm))  # a fresh backend per mode: no mode timed on another's prompt cache
+    backends = FreshBackends(backend_config(args.llm))  # a fresh backend per mode: no mode timed on another's prompt cache
 
     results, llm_only = [], None
     tmp = tempfile.TemporaryDirectory()
     try:
         for mode in args.modes.split(","):
             store = None if args.no_knowledge else Path(tmp.name) / f"{mode}.db"
-            r = run_collab(args.dataset, mode, expert,
-                           detector=args.detector, limit=args.limit, store_path=store, llm_only=llm_only)
+            r = run_collab(args.dataset, mode, backends,
+                           detector=args.detector, limit=args.limit, store_path=store, llm_only=llm_only,
+                           knowledge=not args.no_knowledge)
             llm_only = r.get("llm_only", llm_only)  # one LLM-only run serves every mode
             results.append(r)
             print(json.dumps(r), flush=True)
     finally:
-        expert.close()
+        backends.close()
         tmp.cleanup()
     if llm_only is not None:  # the reference as a row of its own
         results.append({**llm_only, "mode": "llm-only", "sequences": results[0]["sequences"],

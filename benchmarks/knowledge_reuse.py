@@ -20,7 +20,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from logsieve.evaluate.collab_eval import FreshExperts, run_collab
+from logsieve.evaluate.collab_eval import FreshBackends, run_collab
 from logsieve.llm import backend_config
 
 
@@ -33,18 +33,19 @@ def main() -> None:
     ap.add_argument("--llm", default="embedded")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    expert = FreshExperts(backend_config(args.llm))  # a fresh backend per mode: no mode timed on another's prompt cache
+    backends = FreshBackends(backend_config(args.llm))  # a fresh backend per mode: no mode timed on another's prompt cache
 
     runs = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for name, store in (("without", None), ("with", Path(tmp) / "knowledge.db")):
-                runs[name] = run_collab(args.dataset, "cola", expert,
+                runs[name] = run_collab(args.dataset, "cola", backends,
                                         detector=args.detector, limit=args.limit, store_path=store, reference=False,
+                                        knowledge=store is not None,
                                         sample=args.sample)
                 print(json.dumps({name: runs[name]}), flush=True)
     finally:
-        expert.close()
+        backends.close()
     w, wo = runs["with"], runs["without"]
     out = {"dataset": args.dataset, "sample": args.sample, "sequences": w["sequences"], "anomalies": w["anomalies"],
            "throughput_with": round(w["sequences"] / w["seconds"], 3),

@@ -4,7 +4,6 @@ LLM-only reference in the same run, and the JSON figures the issue names."""
 from __future__ import annotations
 
 from logsieve.evaluate.collab_eval import contiguous, evenly, run_collab
-from logsieve.llm import Expert
 from logsieve.llm.fake import ScriptedBackend
 from logsieve.records import Sequence
 
@@ -26,22 +25,27 @@ def test_contiguous_keeps_the_stream_as_it_came():
 
 
 def test_small_only_on_a_contiguous_stretch(shared_data):
-    result = run_collab("bgl-2k", "small-only", lambda prompt: None, detector="pca", data_dir=shared_data,
+    result = run_collab("bgl-2k", "small-only", lambda: None, detector="pca", data_dir=shared_data,
                         limit=20, sample="contiguous")
     assert result["sequences"] == 20 and result["sample"] == "contiguous"
 
 
 def test_cola_mode_reports_its_figures_and_the_llm_only_reference(shared_data):
     backend = ScriptedBackend([ABNORMAL])
-    result = run_collab("bgl-2k", "cola", lambda prompt: Expert(backend), detector="pca", limit=40,
+    result = run_collab("bgl-2k", "cola", lambda: backend, detector="pca", limit=40,
                         data_dir=shared_data, examples=0)
-    for key in (*KEYS, "speedup_vs_llm_only", "tau"):
+    for key in (*KEYS, "speedup_vs_llm_only", "tau", "small_only_f1", "llm_only_f1", "trust"):
         assert key in result, key
     assert result["sequences"] == 40
     assert result["llm_only"]["llm_calls"] == 40  # every sequence, same 40
     assert result["llm_calls"] <= 40
+    # the small model alone judged the same 40 in the same run
+    assert 0.0 <= result["small_only_f1"] <= 1.0 and result["small_only"]["seconds"] >= 0
+    # the trust rule was measured on validation: an always-abnormal judge is right on the
+    # abnormal routed ones at least as often as on the unsure ones
+    assert set(result["trust"]) >= {"abnormal", "unsure", "unseen", "figures"}
 
 
 def test_small_only_needs_no_llm(shared_data):
-    result = run_collab("bgl-2k", "small-only", lambda prompt: None, detector="pca", data_dir=shared_data)
+    result = run_collab("bgl-2k", "small-only", lambda: None, detector="pca", data_dir=shared_data)
     assert result["llm_calls"] == 0 and result["sequences"] == 70

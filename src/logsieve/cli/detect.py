@@ -105,32 +105,38 @@ def evaluate_collab_cmd(
     llm: Annotated[str, typer.Option(help="embedded, or an OpenAI-compatible base URL.")] = "embedded",
     llm_model: Annotated[Optional[str], typer.Option(help="Packaged model name or GGUF path (embedded), or the server's model name.")] = None,
     max_call_rate: Annotated[float, typer.Option(help="CoLA: tau is the largest whose validation LLM-call rate stays within this.")] = 0.1,
-    knowledge: Annotated[Optional[Path], typer.Option(help="SQLite store for the knowledge table (default: none, every unsure sequence asks the LLM).")] = None,
+    knowledge: Annotated[Optional[Path], typer.Option(help="SQLite store for the knowledge table (default: a new one in a temporary folder, as a first `detect` run has).")] = None,
+    knowledge_table: Annotated[bool, typer.Option("--knowledge-table/--no-knowledge-table", help="Reuse earlier LLM answers for sequences of the same content, as `detect` does.")] = True,
+    prompt: Annotated[str, typer.Option(help="The expert's prompt: a packaged name (cola, ...) or a YAML file.")] = "cola",
+    calibrate: Annotated[bool, typer.Option("--calibrate/--no-calibrate", help="CoLA: measure the LLM on the validation split per routing situation and keep the trust rule it supports (as `logsieve train --llm` does); --no-calibrate keeps the default rule.")] = True,
     data_dir: Annotated[Optional[Path], typer.Option(help=DATA_HELP)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
 ) -> None:
     """F1, LLM calls and time of a collaboration mode on a data set's test split.
 
-    For cola and collaborlog, LLM-only runs on the same sequences in the same run and
-    `speedup_vs_llm_only` compares the two. Small models, thresholds and tau come from the
+    The small model is trained and saved as `logsieve train` saves it, and every mode runs
+    through the engine `detect` and `serve` run. The small model alone judges the same
+    sequences (`small_only_f1`); for cola and collaborlog so does the LLM alone, and
+    `speedup_vs_llm_only` compares the two. Thresholds, tau and the trust rule come from the
     train and validation splits only.
 
     Example: logsieve evaluate collab --dataset hdfs-sample --mode cola --limit 200 --json
     """
-    from logsieve.evaluate.collab_eval import MODES, FreshExperts, run_collab
+    from logsieve.evaluate.collab_eval import MODES, FreshBackends, run_collab
 
     if mode not in MODES:
         fail(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
-    make_expert = FreshExperts(llm_config(llm, llm_model))
+    backends = FreshBackends(llm_config(llm, llm_model))
 
     try:
         with err.status(f"evaluating {mode} on {dataset} ..."):
-            result = run_collab(dataset, mode, make_expert, detector=detector, limit=limit, data_dir=data_dir,
-                                store_path=knowledge, max_call_rate=max_call_rate, sample=sample)
+            result = run_collab(dataset, mode, backends, detector=detector, limit=limit, data_dir=data_dir,
+                                store_path=knowledge, max_call_rate=max_call_rate, sample=sample, prompt=prompt,
+                                calibrate=calibrate, knowledge=knowledge_table)
     except (ImportError, RuntimeError, ValueError, OSError, KeyError) as exc:
         fail(str(exc).strip("'\""))
     finally:
-        make_expert.close()
+        backends.close()
     if json_out:
         emit_json(result)
         return
@@ -138,6 +144,8 @@ def evaluate_collab_cmd(
     for col in ("mode", "F1", "precision", "recall", "LLM calls", "call rate", "cache hits", "seconds"):
         table.add_column(col, justify="left" if col == "mode" else "right")
     rows = [(mode, result)] + ([("llm-only", result["llm_only"])] if "llm_only" in result else [])
+    if mode != "small-only":
+        rows.append(("small-only", {**result["small_only"], "llm_calls": 0, "llm_call_rate": 0.0, "cache_hits": 0}))
     for name, r in rows:
         table.add_row(name, f"{r['f1']:.3f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}", str(r["llm_calls"]),
                       f"{r['llm_call_rate']:.1%}", str(r["cache_hits"]), f"{r['seconds']:.1f}")

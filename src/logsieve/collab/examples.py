@@ -28,19 +28,46 @@ class ExampleBank:
         self.max_size = max_size
         self._seqs: list[tuple[Sequence, Mapping[int, str], str]] = []
         self._vecs = np.zeros((0, 0), dtype=np.float32)
+        self._origins: list[str] = []
 
     def __len__(self) -> int:
         return len(self._seqs)
 
-    def add(self, seqs: list[Sequence], templates: Mapping[int, str], statuses: list[str]) -> None:
+    def add(self, seqs: list[Sequence], templates: Mapping[int, str], statuses: list[str],
+            origin: str = "", vectors: Any = None) -> None:
+        """Add labelled sequences; ``origin`` says where their labels came from (``train``,
+        ``validation``, ``pseudo``); ``vectors``: their embeddings when already known (a bank
+        loaded from a model bundle), else they are embedded here."""
         if not seqs:
             return
-        vecs = _unit(np.asarray(self.embed(seqs, templates), dtype=np.float32))
+        raw = self.embed(seqs, templates) if vectors is None else vectors
+        vecs = _unit(np.asarray(raw, dtype=np.float32))
         self._vecs = vecs if len(self._vecs) == 0 else np.vstack([self._vecs, vecs])
         self._seqs.extend((s, templates, st) for s, st in zip(seqs, statuses))
+        self._origins.extend([origin] * len(seqs))
         if len(self._seqs) > self.max_size:  # keep the newest
             self._seqs = self._seqs[-self.max_size:]
             self._vecs = self._vecs[-self.max_size:]
+            self._origins = self._origins[-self.max_size:]
+
+    def entries(self) -> list[tuple[Sequence, str, str]]:
+        """(sequence, status, origin) of every example, oldest first."""
+        return [(s, st, o) for (s, _, st), o in zip(self._seqs, self._origins)]
+
+    @property
+    def vectors(self) -> "np.ndarray":
+        """The examples' unit embeddings, one row each, in :meth:`entries` order."""
+        return self._vecs
+
+    def only(self, origins: set[str]) -> ExampleBank:
+        """A bank of the examples whose origin is in ``origins`` (same embedder, no re-embedding):
+        measuring the expert on validation must not show it validation's own labels."""
+        out = ExampleBank(self.embed, self.max_size)
+        keep = [i for i, o in enumerate(self._origins) if o in origins]
+        out._seqs = [self._seqs[i] for i in keep]
+        out._origins = [self._origins[i] for i in keep]
+        out._vecs = self._vecs[keep] if keep else np.zeros((0, 0), dtype=np.float32)
+        return out
 
     def nearest(self, seq: Sequence, templates: Mapping[int, str], k: int) -> list[tuple[Sequence, Mapping[int, str], str]]:
         """The k most similar labelled sequences, in a canonical order (by their template ids).

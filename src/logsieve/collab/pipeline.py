@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from logsieve.adapt.swap import ModelSlot
 from logsieve.collab.examples import ExampleBank
 from logsieve.collab.knowledge import KnowledgeTable
+from logsieve.collab.trust import Situation, TrustRule
 from logsieve.collab.verdicts import SequenceVerdict, base_verdict
 from logsieve.detectors.base import Detector, SequenceBatch
 from logsieve.llm.compress import compress
@@ -54,6 +55,10 @@ class CollabConfig(BaseModel):
     Needs the pipeline's known-template set (``known_templates``, or its adapter's). Off by
     default so the issue-6 collaboration figures in benchmarks/RESULTS.md, measured without
     it, stay reproducible."""
+    trust: TrustRule = Field(default_factory=TrustRule.llm_decides)
+    """CoLA: who decides a routed sequence in each situation (:mod:`logsieve.collab.trust`).
+    The default here is the published algorithm (the LLM decides); the engine passes the rule
+    the model bundle chose on validation."""
 
 
 @dataclass
@@ -203,6 +208,9 @@ class ColaPipeline(Pipeline):
         self.slot = detector if isinstance(detector, ModelSlot) else ModelSlot(detector)
         self.adapter = adapter
         self.known_templates = known_templates
+        self.on_routed: Callable[[Sequence, Situation, bool, bool], None] | None = None
+        """Called with (sequence, situation, small abnormal, LLM abnormal) for each answered
+        question: how the trust rule is measured on validation (:mod:`logsieve.engine.calibrate`)."""
 
     @property
     def detector(self) -> Detector:
@@ -222,18 +230,56 @@ class ColaPipeline(Pipeline):
         if self.adapter is not None and hasattr(self.adapter, "share_cores"):
             self.adapter.share_cores()  # this is the detecting thread: score on the cores a retrain leaves
         for seq, small in zip(seqs, _small_verdicts(self.slot.current, seqs, templates)):
-            unsure = small.abnormal or (small.confidence is not None and small.confidence < self.config.tau)
-            unseen = _unseen(seq, known) if known is not None and not unsure else ()
-            if unsure:
-                out.append(self._escalate(seq, templates, small))
-            elif unseen:
-                self.stats.unseen_escalations += 1
-                out.append(self._escalate(seq, templates, small, _unseen_note(unseen)))
-            else:
+            situation = self.situation(seq, small, known)
+            if situation is None:
                 out.append(small)
+                continue
+            small_abnormal = small.abnormal
+            if situation == "unseen":
+                self.stats.unseen_escalations += 1
+                v = self._escalate(seq, templates, small, _unseen_note(_unseen(seq, known or set())))
+            else:
+                v = self._escalate(seq, templates, small)
+            out.append(self._trusted(v, situation, small_abnormal, seq))
         if self.adapter is not None:
             self.adapter.observe(out, seqs, templates)
         return out
+
+
+    def route(self, seqs: list[Sequence], templates: Mapping[int, str]) -> list[Situation | None]:
+        """Where each sequence would go, without asking anyone: the situation, or None."""
+        known = self._known()
+        return [self.situation(seq, small, known)
+                for seq, small in zip(seqs, _small_verdicts(self.slot.current, seqs, templates))]
+
+    def situation(self, seq: Sequence, small: SequenceVerdict,
+                  known: frozenset[int] | set[int] | None) -> Situation | None:
+        """Why ``seq`` goes to the LLM (abnormal, unsure, unseen), or None: the small model decides."""
+        if small.abnormal:
+            return "abnormal"
+        if small.confidence is not None and small.confidence < self.config.tau:
+            return "unsure"
+        if known is not None and _unseen(seq, known):
+            return "unseen"
+        return None
+
+    def _trusted(self, v: SequenceVerdict, situation: Situation, small_abnormal: bool,
+                 seq: Sequence) -> SequenceVerdict:
+        """Apply the trust rule to an answered question (LLM or knowledge table); a fallback is
+        the small model's verdict already. The LLM's own status is kept in ``llm_status``."""
+        if v.source not in ("llm", "cache"):
+            return v
+        llm_abnormal = v.abnormal
+        v.llm_status = v.status
+        final = self.config.trust.decide(situation, small_abnormal, llm_abnormal)
+        if final != llm_abnormal:
+            v.status = "abnormal" if final else "normal"
+            rule = self.config.trust.rule(situation)
+            note = f"trust ({situation}: {rule}): the LLM said {v.llm_status}, the small model's verdict stands"
+            v.note = f"{v.note}; {note}" if v.note else note
+        if self.on_routed is not None:
+            self.on_routed(seq, situation, small_abnormal, llm_abnormal)
+        return v
 
 
 def _unseen(seq: Sequence, known: frozenset[int] | set[int]) -> list[int]:

@@ -42,6 +42,9 @@ class SequenceVerdict:
     span: list[Span] = field(default_factory=list)
     """Every line of the judged sequence, as folded ranges per file (``refs`` holds only the
     lines the expert cited)."""
+    llm_status: str = ""
+    """What the LLM (or the knowledge table) answered, when it was asked; ``status`` is the
+    final verdict after the trust rule (:mod:`logsieve.collab.trust`), which may differ."""
 
     @property
     def abnormal(self) -> bool:
@@ -59,7 +62,7 @@ class SequenceVerdict:
                 "lines": [{"source": r.source, "line": r.line_no} for r in self.refs], "note": self.note,
                 "prompt": self.prompt_id, "backend": self.backend, "detector": self.detector,
                 "start": self.start, "end": self.end, "n_lines": len(self.template_ids),
-                "span": [s.as_dict() for s in self.span]}
+                "span": [s.as_dict() for s in self.span], "llm_status": self.llm_status or None}
 
 
 def base_verdict(seq: Sequence, status: str, source: Source, **kw) -> SequenceVerdict:

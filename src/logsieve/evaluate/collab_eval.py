@@ -1,37 +1,37 @@
 """Evaluating the collaboration modes on the same test sequences (``logsieve evaluate collab``).
 
 Every mode judges the same sequences: the test split of a data set, or with ``limit`` that
-many taken evenly over time (anomalies in their natural proportion). The small models are
-fitted on the train split, their thresholds, and CoLA's tau, chosen on validation only. For
-``cola`` and ``collaborlog`` the LLM-only mode runs on the same sequences in the same run, so
-``speedup_vs_llm_only`` compares like with like. Few-shot examples come from the labelled
-train and validation sequences, nearest first.
+many taken evenly over time (anomalies in their natural proportion). The small model is fitted
+on the train split and saved as a model bundle exactly as ``logsieve train`` saves one (its
+threshold and CoLA's tau chosen on validation, the known templates, the example bank of
+labelled train and validation sequences); for CoLA the trust rule is then measured on the
+validation split (:mod:`logsieve.engine.calibrate`). Every mode is then built from that bundle
+by the engine that ``detect`` and ``serve`` run (:func:`logsieve.engine.build_engine`): what
+is measured here is what users run. The small model alone and (for ``cola`` and
+``collaborlog``) the LLM alone judge the same sequences in the same run, so ``small_only_f1``
+and ``speedup_vs_llm_only`` compare like with like.
+
+LogMoE trains with torch; its weights, and so its F1, depend on the thread count (the same seed
+gives a different model at 1 and 2 threads). The figures in benchmarks/RESULTS.md say which.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from logsieve._optional import require
-from logsieve.collab import (
-    CollabConfig,
-    CollaborLogPipeline,
-    ColaPipeline,
-    KnowledgeTable,
-    LlmOnlyPipeline,
-    Pipeline,
-    SmallOnlyPipeline,
-)
-from logsieve.collab.examples import ExampleBank
-from logsieve.collab.tau import choose_tau
+from logsieve.collab import Pipeline
+from logsieve.collab.examples import Embed
 from logsieve.detectors import make_detector
 from logsieve.detectors.base import SequenceBatch, prf
-from logsieve.evaluate.datasets import load_dataset
+from logsieve.engine import EngineConfig, build_engine, write_bundle
+from logsieve.evaluate.datasets import LabelledDataset, load_dataset
 from logsieve.evaluate.detection import split_batches
-from logsieve.llm.expert import Expert, ExpertConfig
+from logsieve.llm.base import LLMBackend
 from logsieve.records import Sequence
 from logsieve.store import Store
 
@@ -39,10 +39,13 @@ np = require("numpy", purpose="collaboration evaluation")
 
 MODES = ("cola", "collaborlog", "llm-only", "small-only")
 
+Backends = Callable[[], LLMBackend | None]
+"""Gives a fresh LLM backend on each call (None: no LLM)."""
 
-class FreshExperts:
-    """``make_expert`` for :func:`run_collab` that gives every mode a fresh backend, so that no
-    mode is timed with a prompt cache warmed by another; ``close()`` frees them all.
+
+class FreshBackends:
+    """``backends`` for :func:`run_collab`: every mode gets a fresh backend, so that no mode is
+    timed with a prompt cache warmed by another; ``close()`` frees them all.
 
     ``config`` is a backend config (:func:`logsieve.llm.backend_config`); None: no LLM, every
     call gives None.
@@ -50,15 +53,15 @@ class FreshExperts:
 
     def __init__(self, config: dict | None) -> None:
         self.config = config
-        self._backends: list = []
+        self._backends: list[LLMBackend] = []
 
-    def __call__(self, prompt: str) -> Expert | None:
+    def __call__(self) -> LLMBackend | None:
         from logsieve.llm import make_backend
 
         if self.config is None:
             return None
         self._backends.append(make_backend(self.config))
-        return Expert(self._backends[-1], ExpertConfig(prompt=prompt))
+        return self._backends[-1]
 
     def close(self) -> None:
         for backend in self._backends:
@@ -88,7 +91,7 @@ where failures and workflows repeat in bursts)."""
 def run_collab(
     dataset: str,
     mode: str,
-    make_expert: Callable[[str], Expert | None],
+    backends: Backends,
     *,
     detector: str = "logmoe",
     detector_config: Mapping[str, Any] | None = None,
@@ -100,38 +103,92 @@ def run_collab(
     llm_only: dict[str, Any] | None = None,
     reference: bool = True,
     sample: str = "even",
+    prompt: str = "cola",
+    calibrate: bool = True,
+    knowledge: bool = True,
+    embed: Embed | None = None,
+    loaded: LabelledDataset | None = None,
 ) -> dict[str, Any]:
-    """Run ``mode`` (and LLM-only beside it for the collaborative modes); return the JSON figures.
+    """Run ``mode`` through the engine, the small model alone beside it, and (for the
+    collaborative modes) the LLM alone; return the JSON figures.
 
-    ``make_expert(prompt_name)`` gives the expert; for fair timings each call should bring a
-    fresh backend (see :func:`_judge`).
-    ``llm_only``: the LLM-only figures of an earlier call on the same data set and ``limit``
-    (the same sequences), reused instead of judging every sequence again; ``reference=False``
-    skips the LLM-only run (no speedup is reported then).
+    ``backends()`` gives a fresh backend each call (see :func:`_judge` on fair timings; the
+    caller closes them). ``store_path``: the SQLite store holding the knowledge table (default:
+    a new one in a temporary folder, as a first ``detect`` run has). ``llm_only``: the LLM-only
+    figures of an earlier call on the same data set and ``limit`` (the same sequences), reused
+    instead of judging every sequence again; ``reference=False`` skips the LLM-only run.
+    ``calibrate=False`` keeps the bundle's default trust rule instead of measuring it;
+    ``knowledge=False`` runs without the knowledge table (every routed sequence asks the LLM).
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
-    ds = load_dataset(dataset, data_dir)
-    train, validation, test = split_batches(ds)
     if sample not in SAMPLERS:
         raise ValueError(f"unknown sample {sample!r}; choose one of: {', '.join(SAMPLERS)}")
+    ds = loaded or load_dataset(dataset, data_dir)
+    train, validation, test = split_batches(ds)
     seqs = SAMPLERS[sample](test.sequences, limit)
     labels = SequenceBatch(seqs, ds.templates).labels
-    fitted = time.perf_counter()
-    bank = _bank(train, validation, examples) if mode != "small-only" else None  # one bank serves the reference too
-    pipeline, extra = _pipeline(mode, detector, detector_config, train, validation, make_expert, store_path,
-                                max_call_rate, bank, examples)
-    fit_seconds = time.perf_counter() - fitted
-    warm = validation.sequences[:1]
-    result = _judge(pipeline, seqs, ds.templates, labels, warm)
+    with tempfile.TemporaryDirectory(prefix="logsieve-collab-") as tmp:
+        work = Path(tmp)
+        fitted = time.perf_counter()
+        model_dir, extra = _fit(mode, detector, detector_config, ds, train, validation, work, max_call_rate,
+                                examples, embed)
+        config = EngineConfig(mode=mode, prompt=prompt, examples=examples, knowledge=knowledge,  # type: ignore[arg-type]
+                              coordinator_dir=model_dir / "coordinator" if mode == "collaborlog" else None)
+        if mode == "cola" and calibrate:
+            backend = backends()
+            if backend is not None:
+                bundle = _calibrate(model_dir, validation, config, backend, ds.templates, embed)
+                extra["trust"] = bundle.trust.model_dump(mode="json")
+        fit_seconds = time.perf_counter() - fitted
+        store = Store(store_path or work / "knowledge.db")
+        try:
+            engine = build_engine(model_dir, config, store, backend=backends(), templates=ds.templates, embed=embed)
+            warm = validation.sequences[:1]
+            result = _judge(engine.pipeline, seqs, ds.templates, labels, warm)
+            small = _judge(build_engine(model_dir, config.model_copy(update={"mode": "small-only"}),
+                                        templates=ds.templates).pipeline, seqs, ds.templates, labels, [])
+            if mode in ("cola", "collaborlog") and (reference or llm_only is not None):
+                if llm_only is None:
+                    reference_engine = build_engine(model_dir, config.model_copy(update={"mode": "llm-only"}),
+                                                    backend=backends(), templates=ds.templates, embed=embed)
+                    llm_only = _judge(reference_engine.pipeline, seqs, ds.templates, labels, warm)
+                result["llm_only"] = llm_only
+                result["llm_only_f1"] = llm_only["f1"]
+                result["speedup_vs_llm_only"] = round(llm_only["seconds"] / result["seconds"], 2) \
+                    if result["seconds"] else None
+        finally:
+            store.close()
     result.update(extra, dataset=dataset, mode=mode, sequences=len(seqs), anomalies=int((labels == 1).sum()),
-                  fit_seconds=round(fit_seconds, 2), limit=limit, sample=sample)
-    if mode in ("cola", "collaborlog") and (reference or llm_only is not None):
-        if llm_only is None:
-            llm_only = _judge(_llm_only(make_expert, bank, examples), seqs, ds.templates, labels, warm)
-        result["llm_only"] = llm_only
-        result["speedup_vs_llm_only"] = round(llm_only["seconds"] / result["seconds"], 2) if result["seconds"] else None
+                  fit_seconds=round(fit_seconds, 2), limit=limit, sample=sample, small_only_f1=small["f1"],
+                  small_only={k: small[k] for k in ("f1", "precision", "recall", "seconds")})
     return result
+
+
+def _fit(mode, detector, detector_config, ds, train, validation, work: Path, max_call_rate, examples, embed):
+    """Fit the small model(s) and save them as a bundle in ``work``, as ``logsieve train`` does."""
+    model_dir = work / "model"
+    kind = "knn" if mode == "collaborlog" else detector
+    small = make_detector(kind, {} if mode == "collaborlog" else (detector_config or {}))
+    small.fit(train, validation)
+    bundle = write_bundle(model_dir, small, train, validation, parser=ds.parser, dataset=ds.spec.name,
+                          log_format=ds.spec.format, grouping=ds.spec.grouping, max_call_rate=max_call_rate,
+                          examples=examples > 0 and mode != "small-only", embed=embed)
+    extra: dict[str, Any] = {"detector": kind}
+    if mode == "collaborlog":
+        coordinator = make_detector("autoencoder")
+        coordinator.fit(train, validation)
+        coordinator.save(model_dir / "coordinator")
+        extra["coordinator"] = "autoencoder"
+    elif mode == "cola":
+        extra["tau"] = round(bundle.tau, 6)
+    return model_dir, extra
+
+
+def _calibrate(model_dir, validation, config, backend, templates, embed):
+    from logsieve.engine.calibrate import calibrate_trust
+
+    return calibrate_trust(model_dir, validation, config, backend=backend, templates=templates, embed=embed)
 
 
 def _judge(pipeline: Pipeline, seqs: list[Sequence], templates: Mapping[int, str], labels,
@@ -157,42 +214,9 @@ def _judge(pipeline: Pipeline, seqs: list[Sequence], templates: Mapping[int, str
             "llm_p95_seconds": stats["llm_p95_seconds"], "seconds": round(seconds, 3), "by_source": stats["by_source"]}
 
 
-def _pipeline(mode, detector, detector_config, train, validation, make_expert, store_path, max_call_rate, bank,
-              examples):
-    knowledge = KnowledgeTable(Store(store_path)) if store_path is not None else None
-    if mode == "llm-only":
-        return _llm_only(make_expert, bank, examples), {}
-    if mode == "collaborlog":
-        coordinator = make_detector("autoencoder")
-        coordinator.fit(train, validation)
-        small = make_detector("knn")
-        small.fit(train, validation)
-        return CollaborLogPipeline(coordinator, small, make_expert("collaborlog"), knowledge, bank,
-                                   CollabConfig(examples=examples)), {"detector": "knn", "coordinator": "autoencoder"}
-    small = make_detector(detector, detector_config or {})
-    small.fit(train, validation)
-    if mode == "small-only":
-        return SmallOnlyPipeline(small), {"detector": detector}
-    tau = choose_tau(small.score(validation), max_call_rate)
-    return (ColaPipeline(small, make_expert("cola"), knowledge, bank, CollabConfig(tau=tau, examples=examples)),
-            {"detector": detector, "tau": round(tau, 6)})
+def _bank(train: SequenceBatch, validation: SequenceBatch, k: int):
+    """The example bank a bundle saves (labelled train + validation sequences, MiniLM-embedded),
+    for benchmarks that judge outside a bundle; None when ``k`` is 0."""
+    from logsieve.engine.bank import build_bank, sentence_embed
 
-
-def _llm_only(make_expert, bank: ExampleBank | None, examples: int) -> LlmOnlyPipeline:
-    """Every sequence to the LLM, with the same few-shot bank as the collaborative modes: the
-    reference differs from them only in who decides, so F1 and speed compare like with like."""
-    return LlmOnlyPipeline(make_expert("cola"), examples=bank, config=CollabConfig(examples=examples))
-
-
-def _bank(train: SequenceBatch, validation: SequenceBatch, k: int) -> ExampleBank | None:
-    """Labelled train + validation sequences, embedded by their mean MiniLM template vector."""
-    if k == 0:
-        return None
-    from logsieve.features.embeddings import TemplateEmbeddings
-
-    emb = TemplateEmbeddings()
-    bank = ExampleBank(lambda seqs, templates: emb.transform(seqs, templates))
-    for part in (train, validation):
-        labelled = [s for s in part.sequences if s.label is not None]
-        bank.add(labelled, part.templates, ["abnormal" if s.label else "normal" for s in labelled])
-    return bank
+    return build_bank([(train, "train"), (validation, "validation")], sentence_embed()) if k else None

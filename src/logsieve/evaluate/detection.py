@@ -128,7 +128,7 @@ def run_detection(
     else:
         report, scores, seconds = evaluate_detector(det, train, validation, test)
     if save_to is not None:
-        save_bundle(save_to, det, target, validation, names)
+        save_bundle(save_to, det, target, validation, names, train=train, examples=len(names) == 1)
     return DetectionRun(
         dataset=dataset, detector=detector, fit_on=names,
         precision=scores["precision"], recall=scores["recall"], f1=scores["f1"],
@@ -157,18 +157,16 @@ def per_system_threshold(det: Detector, report: FitReport, own_validation: Seque
                           "combined_validation_f1": report.validation_f1})
 
 
-def save_bundle(path: Path, det: Detector, ds: LabelledDataset, validation: SequenceBatch, fit_on: list[str]) -> None:
-    """A trained model directory that ``logsieve detect`` can run: the detector, the parser
-    state it was trained with (so template ids mean the same), and ``bundle.json`` with the data
-    set's format and grouping and CoLA's tau chosen on validation."""
-    from logsieve.collab.tau import choose_tau
-    from logsieve.jobs.bundle import ModelBundle
+def save_bundle(path: Path, det: Detector, ds: LabelledDataset, validation: SequenceBatch, fit_on: list[str],
+                train: SequenceBatch | None = None, examples: bool = True) -> None:
+    """A trained model directory that ``logsieve detect`` can run (:func:`logsieve.engine.write_bundle`):
+    the detector, the parser state it was trained with, the data set's format and grouping,
+    CoLA's tau chosen on validation, the known templates and the few-shot example bank."""
+    from logsieve.engine import write_bundle
 
-    det.save(path)
-    if ds.parser is not None:
-        ds.parser.save(path / "parser")
-    ModelBundle(detector=det.name, dataset=ds.spec.name, fit_on=fit_on, format=ds.spec.format,
-                grouping=ds.spec.grouping, tau=choose_tau(det.score(validation))).save(path)
+    train = train if train is not None else SequenceBatch(ds.splits.train, ds.templates)
+    write_bundle(path, det, train, validation, parser=ds.parser, dataset=ds.spec.name, fit_on=fit_on,
+                 log_format=ds.spec.format, grouping=ds.spec.grouping, examples=examples)
 
 
 def _fit_batches(

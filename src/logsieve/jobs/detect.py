@@ -15,22 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from logsieve.collab import (
-    CollabConfig,
-    CollaborLogPipeline,
-    ColaPipeline,
-    KnowledgeTable,
-    LlmOnlyPipeline,
-    Pipeline,
-    PipelineStats,
-    SequenceVerdict,
-    SmallOnlyPipeline,
-    VerdictWriter,
-)
-from logsieve.detectors import load_detector
-from logsieve.features.table import ParserTemplates
+from logsieve.collab import PipelineStats, SequenceVerdict, VerdictWriter
+from logsieve.engine import Engine, EngineConfig, build_engine
 from logsieve.ingest import LogFormat
-from logsieve.jobs.bundle import ModelBundle
+from logsieve.llm.base import LLMBackend
 from logsieve.jobs.parse import ParseJobConfig, ParseSummary, parse_stream
 from logsieve.parsing import DrainParser
 from logsieve.records import QuarantineRecord, Sequence
@@ -55,9 +43,12 @@ class DetectJobConfig:
     batch_size: int = 256
     max_line_bytes: int = 1_000_000
     max_llm_calls: int | None = None
-    escalate_unseen: bool = False
-    """CoLA: also send sequences holding a template the loaded parser state did not know (one
-    the model was never trained on) to the knowledge table and the LLM, within ``max_llm_calls``."""
+    escalate_unseen: bool = True
+    """CoLA: also send sequences holding a template the small model never saw (not in the
+    bundle's train and validation sequences) to the knowledge table and the LLM, within
+    ``max_llm_calls``."""
+    prompt: str = "cola"
+    """The expert's prompt: a packaged name or a YAML path."""
     follow: bool = False
     """Keep reading the (one) source as it grows, judging each sequence as it closes, until
     interrupted; then judge what is still open."""
@@ -67,6 +58,12 @@ class DetectJobConfig:
     (:mod:`logsieve.explain`). None: when an LLM is configured."""
     max_explanations: int | None = 20
     """LLM calls for explanations in this job (one per new anomaly pattern); None: no cap."""
+
+    def engine_config(self) -> EngineConfig:
+        """The engine settings this job names (the rest comes from the model bundle)."""
+        return EngineConfig(mode=self.mode, llm=self.llm, prompt=self.prompt, tau=self.tau,
+                            escalate_unseen=self.escalate_unseen, max_llm_calls=self.max_llm_calls,
+                            coordinator_dir=self.coordinator_dir)
 
 
 @dataclass
@@ -85,50 +82,23 @@ class DetectSummary(PipelineStats):
                                     "explanations": self.explanations}
 
 
-def build_pipeline(config: DetectJobConfig, bundle: ModelBundle, store: Store,
-                   known_templates: set[int] | None = None) -> Pipeline:
-    """The pipeline ``config.mode`` names, with the model, the LLM (if any) and the knowledge table.
-    ``known_templates``: the template ids of the parser state saved with the model (CoLA's
-    never-seen routing, when ``config.escalate_unseen``)."""
-    from logsieve.llm import Expert, ExpertConfig, make_backend
-
-    expert = None
-    if config.llm is not None:
-        prompt = "collaborlog" if config.mode == "collaborlog" else "cola"
-        expert = Expert(make_backend(config.llm), ExpertConfig(prompt=prompt))
-    knowledge = KnowledgeTable(store)
-    collab = CollabConfig(tau=bundle.tau if config.tau is None else config.tau, max_llm_calls=config.max_llm_calls,
-                          escalate_unseen=config.escalate_unseen)
-    detector = load_detector(config.model_dir)
-    if config.mode == "small-only":
-        return SmallOnlyPipeline(detector, config=collab)
-    if config.mode == "llm-only":
-        return LlmOnlyPipeline(expert, config=collab)
-    if config.mode == "collaborlog":
-        if config.coordinator_dir is None:
-            raise ValueError("collaborlog mode needs --coordinator DIR: a model trained with "
-                             "`logsieve train --detector autoencoder`")
-        return CollaborLogPipeline(load_detector(config.coordinator_dir), detector, expert, knowledge, config=collab)
-    return ColaPipeline(detector, expert, knowledge, config=collab, known_templates=known_templates)
-
-
 def run_detect(
     config: DetectJobConfig,
     on_verdicts: Callable[[list[SequenceVerdict]], None] | None = None,
     on_quarantine: Callable[[QuarantineRecord], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    backend: LLMBackend | None = None,
 ) -> DetectSummary:
-    """Run the whole job over ``config.sources``; ``on_verdicts`` sees each judged batch."""
-    bundle = ModelBundle.load(config.model_dir)
-    parser_dir = config.model_dir / "parser"
-    parser = DrainParser.load(parser_dir) if parser_dir.exists() else DrainParser()
-    templates = ParserTemplates(parser)
-    known = {t.id for t in parser.templates}  # before this job's lines teach the parser new ones
-    grouper = make_grouper(config.grouping or bundle.grouping)
+    """Run the whole job over ``config.sources``; ``on_verdicts`` sees each judged batch.
+    ``backend``: an LLM backend object instead of the one ``config.llm`` names (closed at the end)."""
     store = Store(config.store)
+    engine = build_engine(config.model_dir, config.engine_config(), store, backend=backend)
+    parser = engine.parser if engine.parser is not None else DrainParser()
+    templates = engine.templates if engine.parser is not None else _live(parser)
+    grouper = make_grouper(config.grouping or engine.bundle.grouping)
     writer = VerdictWriter(store, config.jsonl)
-    pipeline = build_pipeline(config, bundle, store, known)
-    explainer = _explain_worker(config, pipeline, store)
+    pipeline = engine.pipeline
+    explainer = _explain_worker(config, engine, store)
     parse_summary = ParseSummary()
     job = ParseJobConfig(config.sources, config.log_format, drain=parser.config, max_line_bytes=config.max_line_bytes)
     reader = None
@@ -170,17 +140,21 @@ def run_detect(
             explainer.close()  # finishes the queued batches (bounded by the cap) before the store closes
         writer.close()
         store.close()
-        backend = getattr(getattr(pipeline, "expert", None), "backend", None)
-        if backend is not None:
-            backend.close()
+        engine.close()
     return DetectSummary(**vars(pipeline.stats), lines=parse_summary.lines, quarantined=parse_summary.quarantined,
                          seconds=time.perf_counter() - start, store=str(config.store),
                          explanations=explainer.explainer.stats.as_dict() if explainer is not None else None)
 
 
-def _explain_worker(config: DetectJobConfig, pipeline: Pipeline, store: Store):
-    """The background explainer of this job, sharing the pipeline's LLM; None when off."""
-    backend = getattr(getattr(pipeline, "expert", None), "backend", None)
+def _live(parser: DrainParser):
+    from logsieve.features.table import ParserTemplates
+
+    return ParserTemplates(parser)
+
+
+def _explain_worker(config: DetectJobConfig, engine: Engine, store: Store):
+    """The background explainer of this job, sharing the engine's LLM; None when off."""
+    backend = engine.backend
     if config.explain is False or (config.explain is None and backend is None):
         return None
     if backend is None:

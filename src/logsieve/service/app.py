@@ -49,7 +49,8 @@ class Service:
     """Everything behind the API; :meth:`start` and :meth:`stop` bracket its life."""
 
     def __init__(self, config: ServeConfig) -> None:
-        from logsieve.jobs.detect import DetectJobConfig, build_pipeline
+        from logsieve.engine import build_engine
+        from logsieve.jobs.detect import DetectJobConfig
 
         self.config = config
         self.bundle = ModelBundle.load(config.model)
@@ -63,7 +64,8 @@ class Service:
         job = DetectJobConfig((), config.model, self.format, config.store, mode=config.mode, llm=backend,
                               tau=config.tau, coordinator_dir=config.coordinator, batch_size=config.batch_size,
                               max_llm_calls=config.max_llm_calls)
-        self.pipeline = build_pipeline(job, self.bundle, self.store)
+        self.engine = build_engine(config.model, job.engine_config(), self.store, bundle=self.bundle)
+        self.pipeline = self.engine.pipeline
         self.model_version = self._model_version()
         self.model_name = f"{self.bundle.detector}:{config.model.name}"
         self.alerts = self._alerts()

@@ -1,0 +1,183 @@
+"""The one assembly: a model bundle plus a config becomes the running pipeline.
+
+``logsieve detect``, ``logsieve serve``, ``logsieve evaluate collab``, the trust calibration and
+the benchmarks all build their pipeline here, so what is measured is what users run: the same
+parser state, known templates, small model, tau, example bank, expert and prompt, knowledge
+table and trust rule. (The first wave's product ran CoLA without the example bank its
+benchmarks used; nobody had measured what users ran.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from logsieve.collab import (
+    CollabConfig,
+    CollaborLogPipeline,
+    ColaPipeline,
+    KnowledgeTable,
+    LlmOnlyPipeline,
+    Pipeline,
+    SequenceVerdict,
+    SmallOnlyPipeline,
+)
+from logsieve.collab.examples import Embed, ExampleBank
+from logsieve.collab.trust import TrustRule
+from logsieve.detectors import load_detector
+from logsieve.jobs.bundle import ModelBundle
+from logsieve.llm.base import LLMBackend
+from logsieve.records import Sequence
+from logsieve.store import Store
+
+Mode = Literal["cola", "collaborlog", "small-only", "llm-only"]
+MODES: tuple[str, ...] = ("cola", "collaborlog", "small-only", "llm-only")
+
+
+class EngineConfig(BaseModel):
+    """How to run a bundle: everything a command line or the serve config can change."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    mode: Mode = "cola"
+    llm: dict[str, Any] | None = None
+    """A backend config (``kind: embedded | openai``); None: no LLM."""
+    prompt: str = "cola"
+    """CoLA's prompt (a packaged name or a YAML path); collaborlog mode uses ``collaborlog``."""
+    tau: float | None = Field(default=None, ge=0.0, le=1.0)
+    """None: the tau chosen on validation when the bundle was made."""
+    examples: int = Field(default=3, ge=0)
+    """Nearest labelled examples in each prompt (0: none)."""
+    example_origins: tuple[str, ...] | None = None
+    """Use only examples of these origins (``train``, ``validation``, ``pseudo``); None: all.
+    Measuring the expert on validation must not show it validation's own labels."""
+    trust: TrustRule | None = None
+    """None: the rule the bundle chose on validation."""
+    escalate_unseen: bool = True
+    """CoLA: a sequence holding a template the small model never saw goes to the LLM."""
+    max_llm_calls: int | None = Field(default=None, ge=0)
+    coordinator_dir: Path | None = None
+    """collaborlog: a trained ``autoencoder`` model directory."""
+    knowledge: bool = True
+    """Reuse earlier LLM answers from the store's knowledge table."""
+
+
+@dataclass
+class Engine:
+    """The running pipeline and what it was built from; ``judge`` is the one way in."""
+
+    bundle: ModelBundle
+    model_dir: Path
+    config: EngineConfig
+    pipeline: Pipeline
+    templates: Mapping[int, str]
+    parser: Any = None
+    """The bundle's Drain state, still learning (None when the bundle has none)."""
+    known_templates: set[int] = field(default_factory=set)
+    bank: ExampleBank | None = None
+
+    def judge(self, seqs: list[Sequence]) -> list[SequenceVerdict]:
+        return self.pipeline.judge(seqs, self.templates)
+
+    @property
+    def backend(self) -> LLMBackend | None:
+        expert = getattr(self.pipeline, "expert", None)
+        return getattr(expert, "backend", None)
+
+    def close(self) -> None:
+        """Free the LLM (the embedded model holds ~700 MB)."""
+        if self.backend is not None:
+            self.backend.close()
+
+
+def build_engine(model_dir: Path, config: EngineConfig | None = None, store: Store | None = None, *,
+                 backend: LLMBackend | None = None, templates: Mapping[int, str] | None = None,
+                 embed: Embed | None = None, bundle: ModelBundle | None = None) -> Engine:
+    """Assemble the pipeline ``config.mode`` names from the bundle in ``model_dir``.
+
+    ``backend``: an LLM backend object instead of ``config.llm`` (tests, shared backends);
+    ``templates``: the id -> text view of the sequences to judge when they were parsed elsewhere
+    (an evaluation data set parsed with the same parser state), else the bundle's parser;
+    ``embed``: the example embedder (default: MiniLM, loaded only if the bank is used).
+    """
+    config = config or EngineConfig()
+    bundle = bundle or ModelBundle.load(model_dir)
+    parser = _parser(model_dir)
+    if templates is None:
+        from logsieve.features.table import ParserTemplates
+
+        templates = ParserTemplates(parser) if parser is not None else {}
+    known = set(bundle.known_templates) if bundle.known_templates is not None else \
+        ({t.id for t in parser.templates} if parser is not None else set())
+    expert = _expert(config, backend)
+    bank = _bank(model_dir, config, templates, embed) if expert is not None and config.examples > 0 else None
+    knowledge = KnowledgeTable(store) if store is not None and config.knowledge else None
+    collab = CollabConfig(tau=bundle.tau if config.tau is None else config.tau, examples=config.examples,
+                          max_llm_calls=config.max_llm_calls, escalate_unseen=config.escalate_unseen,
+                          trust=config.trust or bundle.trust)
+    pipeline = _pipeline(config, model_dir, expert, knowledge, bank, collab, known)
+    return Engine(bundle, model_dir, config, pipeline, templates, parser, known, bank)
+
+
+def _parser(model_dir: Path):
+    from logsieve.parsing import DrainParser
+
+    parser_dir = model_dir / "parser"
+    return DrainParser.load(parser_dir) if parser_dir.exists() else None
+
+
+def _expert(config: EngineConfig, backend: LLMBackend | None):
+    from logsieve.llm import Expert, ExpertConfig, make_backend
+
+    if config.mode == "small-only":
+        if backend is not None:
+            backend.close()
+        return None
+    if backend is None:
+        if config.llm is None:
+            return None
+        backend = make_backend(config.llm)
+    prompt = "collaborlog" if config.mode == "collaborlog" else config.prompt
+    return Expert(backend, ExpertConfig(prompt=prompt))
+
+
+def _bank(model_dir: Path, config: EngineConfig, templates: Mapping[int, str], embed: Embed | None):
+    from logsieve.engine.bank import load_bank, sentence_embed
+
+    bank = load_bank(model_dir, embed or _LazyEmbed(sentence_embed), templates)
+    if bank is not None and config.example_origins is not None:
+        bank = bank.only(set(config.example_origins))
+    return bank if bank is not None and len(bank) else None
+
+
+class _LazyEmbed:
+    """Loads the embedder on first use: a bank whose vectors are saved embeds nothing until the
+    first question, and a run that asks nothing never loads MiniLM."""
+
+    def __init__(self, make) -> None:
+        self._make, self._fn = make, None
+
+    def __call__(self, seqs, templates):
+        if self._fn is None:
+            self._fn = self._make()
+        return self._fn(seqs, templates)
+
+
+def _pipeline(config: EngineConfig, model_dir: Path, expert, knowledge, bank, collab: CollabConfig,
+              known: set[int]) -> Pipeline:
+    if config.mode == "llm-only":
+        return LlmOnlyPipeline(expert, examples=bank, config=collab)
+    detector = load_detector(model_dir)
+    if config.mode == "small-only":
+        return SmallOnlyPipeline(detector, config=collab)
+    if config.mode == "collaborlog":
+        if config.coordinator_dir is None:
+            raise ValueError("collaborlog mode needs a coordinator: a model trained with "
+                             "`logsieve train --detector autoencoder` (--coordinator DIR)")
+        return CollaborLogPipeline(load_detector(config.coordinator_dir), detector, expert, knowledge, bank,
+                                   config=collab)
+    return ColaPipeline(detector, expert, knowledge, bank, config=collab, known_templates=known)
