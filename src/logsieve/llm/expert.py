@@ -5,6 +5,10 @@ backend promised. A malformed answer is asked again up to ``retries`` times; a b
 down raises no further, it is reported. Either way the caller gets an :class:`ExpertAnswer`
 whose ``verdict`` is ``None`` with the ``error`` said, and falls back to the small model's
 verdict, marked as such, so no sequence goes without a verdict.
+
+The prompt decides what the model reads (its ``view``: catalogue numbers, template text inline,
+or text plus one real line for the rarest items) and in what order it answers; the expert
+follows it, so choosing a prompt file chooses both (see :mod:`logsieve.llm.prompts`).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ class ExpertConfig(BaseModel):
     costs about 20 ms on two cores and the examples' values say little about the judged one."""
     max_tokens: int = Field(default=96, ge=16)
     catalogue_max: int = Field(default=150, ge=0)
-    """Templates listed by number in the system prompt (for prompts with ``{catalogue}``)."""
+    """Templates listed by number in the system prompt (prompts with the ``catalogue`` view)."""
 
 
 @dataclass
@@ -75,7 +79,7 @@ class Expert:
         """Ask about ``seq``; ``examples`` are (sequence, its templates, "normal"/"abnormal")."""
         cfg = self.config
         catalogue = Catalogue(templates, cfg.catalogue_max) if self.prompt.uses_catalogue else None
-        name = catalogue.view if catalogue is not None else (lambda t: t)
+        name = catalogue.view if catalogue is not None else (lambda t: t)  # text views: the words themselves
         familiar = {tid for s, _, _ in examples for tid in s.template_ids}
         shown = self.shown(seq, name(templates), familiar)
         shots = self.prompt.render_examples(
@@ -94,8 +98,10 @@ class Expert:
 
     def shown(self, seq: Sequence, templates: Mapping[int, str], familiar: Collection[int] = ()) -> Compressed:
         """``seq`` as the prompt shows it; its items map cited numbers back to lines (also for
-        an answer reused from the knowledge table, which cites the same numbering)."""
-        return compress(seq, templates, self.config.max_items, self.config.params_shown, familiar=familiar)
+        an answer reused from the knowledge table, which cites the same numbering: the view
+        changes an item's text, never which lines it stands for)."""
+        return compress(seq, templates, self.config.max_items, self.config.params_shown, familiar=familiar,
+                        raw_lines=self.prompt.shown_raw_lines, line_chars=self.prompt.line_chars)
 
     def _ask(self, request, shown: Compressed, seq: Sequence, answer: ExpertAnswer) -> bool:
         """One try; True when it settled the answer (a verdict, or a backend that is down)."""

@@ -8,6 +8,20 @@ template in two tokens instead of twenty (the list changes rarely and stays in t
 ``str.replace``, never ``str.format``, so braces inside logs cannot break or steer the template.
 A user may pass their own file by path.
 
+What the model reads and in what order it answers are prompt options, chosen on validation
+(``benchmarks/prompt_matrix.py``), so they live in the file beside the words that go with them:
+
+* ``view``: how a judged sequence's items are written. ``catalogue``: the system text lists
+  the known templates (``{catalogue}``) and items name them ``T<id>``; ``text``: each item
+  writes its template text (no catalogue: the system text is then the same for every system);
+  ``text+line``: as ``text``, and the ``raw_lines`` rarest items also show one real line, cut
+  to ``line_chars``. Few-shot examples follow the view (template text on one line, no raw
+  lines: they stay compact). Default: ``catalogue`` when the system text has ``{catalogue}``,
+  else ``text``.
+* ``answer_order``: ``status-first`` (status, explanation, lines) or ``evidence-first``
+  (lines, explanation, status): the order of the schema's properties, which a constrained
+  backend writes in (see :data:`logsieve.llm.verdict.ANSWER_ORDERS`).
+
 Log text is data, not instructions: the packaged prompts put everything taken from logs
 between ``<log_data>`` and ``</log_data>`` and say so in the system text. A log line that
 writes the tag itself (to close the section early and speak as the operator) has it defused
@@ -20,11 +34,17 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from logsieve.llm.base import ChatRequest
-from logsieve.llm.verdict import verdict_schema
+from logsieve.llm.compress import LINE_CHARS
+from logsieve.llm.verdict import ANSWER_ORDERS, verdict_schema
+
+VIEWS = ("catalogue", "text", "text+line")
+"""How a prompt writes a sequence's items (see the module docstring)."""
 
 
 DATA_TAG = "log_data"
@@ -51,6 +71,11 @@ class Prompt:
     """Optional: the block that holds the examples of one status (``{status}``, ``{items}``).
     With it, examples of one label share one data section (the label stays outside it, where a
     log line cannot forge one), which costs ~9 prompt tokens once instead of once per example."""
+    view: str = "catalogue"
+    answer_order: str = "status-first"
+    raw_lines: int = 0
+    """``text+line``: how many of the rarest items show one real line."""
+    line_chars: int = LINE_CHARS
 
     @property
     def id(self) -> str:
@@ -75,7 +100,12 @@ class Prompt:
     @property
     def uses_catalogue(self) -> bool:
         """Whether the system text lists the templates (``{catalogue}``) for items to name."""
-        return "{catalogue}" in self.system
+        return self.view == "catalogue"
+
+    @property
+    def shown_raw_lines(self) -> int:
+        """Rare items that show a real line: ``raw_lines`` in the ``text+line`` view, else 0."""
+        return self.raw_lines if self.view == "text+line" else 0
 
     def request(self, sequence: str, n_items: int, examples: list[str], max_tokens: int = 96,
                 catalogue: str = "") -> ChatRequest:
@@ -83,7 +113,7 @@ class Prompt:
         user = _fill(self.user, examples=block, sequence=defuse(sequence), n_items=str(n_items))
         system = _fill(self.system.strip(), catalogue=defuse(catalogue))
         return ChatRequest([{"role": "system", "content": system}, {"role": "user", "content": user}],
-                           verdict_schema(n_items), max_tokens)
+                           verdict_schema(n_items, self.answer_order), max_tokens)
 
 
 def _fill(template: str, **values: str) -> str:
@@ -102,8 +132,52 @@ def _fill(template: str, **values: str) -> str:
     return "".join(out)
 
 
+class PromptFile(BaseModel):
+    """A prompt file's keys, validated: a misspelt key or an unknown view or answer order is an
+    error naming it, not a prompt that silently runs with the defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    version: int
+    system: str
+    user: str
+    example: str
+    examples: str = ""
+    view: Literal["catalogue", "text", "text+line"] | None = None
+    answer_order: Literal["status-first", "evidence-first"] = "status-first"
+    raw_lines: int | None = Field(default=None, ge=1, le=10)
+    line_chars: int = Field(default=LINE_CHARS, ge=20, le=400)
+    hints: dict[str, str] | None = None
+    """ALPHA's lessons (read by :mod:`logsieve.label.prompt`)."""
+
+    @model_validator(mode="after")
+    def _view_fits(self) -> PromptFile:
+        has_catalogue = "{catalogue}" in self.system
+        view = self.view or ("catalogue" if has_catalogue else "text")
+        if view == "catalogue" and not has_catalogue:
+            raise ValueError("view catalogue needs {catalogue} in the system text")
+        if view != "catalogue" and has_catalogue:
+            raise ValueError(f"view {view} writes the template text inline: remove {{catalogue}} from the system text")
+        if self.raw_lines is not None and view != "text+line":
+            raise ValueError(f"raw_lines applies to view text+line only, not {view}")
+        self.view = view
+        return self
+
+    def prompt(self) -> Prompt:
+        raw = self.raw_lines if self.raw_lines is not None else (2 if self.view == "text+line" else 0)
+        return Prompt(self.name, self.version, self.system, self.user, self.example, self.examples,
+                      str(self.view), self.answer_order, raw, self.line_chars)
+
+
+def packaged_prompts() -> list[str]:
+    """The names of the prompts that ship with logsieve."""
+    folder = resources.files("logsieve.llm").joinpath("prompts")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
 def load_prompt(name_or_path: str) -> Prompt:
-    """A packaged prompt by name (``cola``, ``collaborlog``) or a YAML file by path."""
+    """A packaged prompt by name (``cola``, ``collaborlog``, ...) or a YAML file by path."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml"):
         try:
@@ -114,11 +188,20 @@ def load_prompt(name_or_path: str) -> Prompt:
         try:
             text = resources.files("logsieve.llm").joinpath("prompts", f"{name_or_path}.yaml").read_text("utf-8")
         except FileNotFoundError:
-            raise PromptError(f"no packaged prompt {name_or_path!r}; packaged: cola, collaborlog; "
+            raise PromptError(f"no packaged prompt {name_or_path!r}; packaged: {', '.join(packaged_prompts())}; "
                               "or give a .yaml file") from None
-    doc = yaml.safe_load(text)
-    missing = [k for k in ("name", "version", "system", "user", "example") if not isinstance(doc, dict) or k not in doc]
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PromptError(f"prompt {name_or_path} is not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise PromptError(f"prompt {name_or_path}: expected a mapping with name, version, system, user, example")
+    missing = [k for k in ("name", "version", "system", "user", "example") if k not in doc]
     if missing:
         raise PromptError(f"prompt {name_or_path}: missing {missing}")
-    return Prompt(str(doc["name"]), int(doc["version"]), str(doc["system"]), str(doc["user"]), str(doc["example"]),
-                  str(doc.get("examples", "")))
+    try:
+        return PromptFile.model_validate(doc).prompt()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg'].removeprefix('Value error, ')}"
+                             for e in exc.errors())
+        raise PromptError(f"prompt {name_or_path}: {problems}") from None

@@ -38,25 +38,42 @@ class Verdict(BaseModel):
         return self.status == "abnormal"
 
 
-VERDICT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "status": {"type": "string", "enum": ["normal", "abnormal"]},
-        "explanation": {"type": "string", "maxLength": EXPLANATION_MAX},
-        "lines": {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": LINES_MAX},
-    },
-    "required": ["status", "explanation", "lines"],
-    "additionalProperties": False,
+ANSWER_ORDERS: dict[str, tuple[str, ...]] = {
+    "status-first": ("status", "explanation", "lines"),
+    "evidence-first": ("lines", "explanation", "status"),
+}
+"""The verdict's fields in the order a prompt asks for them. A constrained backend writes them
+in the order of the schema's ``properties`` (llama.cpp's grammar follows it), and a small model
+decides as it writes: asked for ``status`` first it decides before it has looked; asked first
+for the lines that matter and a sentence on them, it decides on what it cited. The parsed
+:class:`Verdict` is the same record either way."""
+
+_PROPERTIES: dict[str, dict[str, Any]] = {
+    "status": {"type": "string", "enum": ["normal", "abnormal"]},
+    "explanation": {"type": "string", "maxLength": EXPLANATION_MAX},
+    "lines": {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": LINES_MAX},
 }
 
 
-def verdict_schema(n_lines: int | None = None) -> dict[str, Any]:
+def _schema(order: tuple[str, ...], lines: dict[str, Any] | None = None) -> dict[str, Any]:
+    props = {**_PROPERTIES, **({"lines": lines} if lines else {})}
+    return {"type": "object", "properties": {k: props[k] for k in order}, "required": list(order),
+            "additionalProperties": False}
+
+
+VERDICT_SCHEMA: dict[str, Any] = _schema(ANSWER_ORDERS["status-first"])
+
+
+def verdict_schema(n_lines: int | None = None, order: str = "status-first") -> dict[str, Any]:
     """The schema for one question: cited line numbers bounded by the lines it shows, so a
-    constrained backend cannot cite a line that is not there."""
+    constrained backend cannot cite a line that is not there; fields in ``order`` (a key of
+    :data:`ANSWER_ORDERS`)."""
+    if order not in ANSWER_ORDERS:
+        raise ValueError(f"answer order must be one of {', '.join(ANSWER_ORDERS)}, not {order!r}")
     if not n_lines:
-        return VERDICT_SCHEMA
-    lines = {**VERDICT_SCHEMA["properties"]["lines"], "items": {"type": "integer", "minimum": 0, "maximum": n_lines - 1}}
-    return {**VERDICT_SCHEMA, "properties": {**VERDICT_SCHEMA["properties"], "lines": lines}}
+        return _schema(ANSWER_ORDERS[order])
+    lines = {**_PROPERTIES["lines"], "items": {"type": "integer", "minimum": 0, "maximum": n_lines - 1}}
+    return _schema(ANSWER_ORDERS[order], lines)
 
 
 M = TypeVar("M", bound=BaseModel)
