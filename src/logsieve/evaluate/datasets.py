@@ -15,7 +15,11 @@ Labels come in two styles:
   ``Label``) or as the line's first token, which is then cut off before parsing so a label
   never reaches the parser as content. A sequence is abnormal if it holds an abnormal line.
 
-Every loaded set comes already split chronologically (see :mod:`logsieve.evaluate.splits`):
+A third kind of set comes already parsed (``kind: event_ids``: sessions as event-id lists and
+a template file, see :mod:`logsieve.evaluate.event_ids`); it skips ingest and parsing, and its
+validation split is carved at random from its test files, since it has no timestamps.
+
+Every loaded set of log files comes already split chronologically (see :mod:`logsieve.evaluate.splits`):
 window sets are split on the line stream before windowing, session sets on their start times.
 The parser learns online over the whole stream in file order, as a deployed one would: a line's
 template id depends only on the lines before it, never on later (test) lines.
@@ -34,6 +38,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from logsieve.evaluate.event_ids import EventIdSpec, read_templates, split_event_ids
 from logsieve.evaluate.loghub import DATA_DIR_ENV, default_data_dir
 from logsieve.evaluate.splits import SplitConfig, Splits, chronological_split, split_then_group
 from logsieve.ingest import LogFormat, get_format
@@ -146,9 +151,14 @@ class DatasetSpec(BaseModel):
         return self.model_copy(update={"grouping": grouping})
 
 
+AnySpec = Union[DatasetSpec, EventIdSpec]
+"""A data set of log files (``kind: logs``, the default) or of event-id sequences (``kind: event_ids``)."""
+SPEC_KINDS = {"logs": DatasetSpec, "event_ids": EventIdSpec}
+
+
 # --------------------------------------------------------------------------- spec files
 
-def load_dataset_specs(extra_paths: Iterable[str | Path] = ()) -> dict[str, DatasetSpec]:
+def load_dataset_specs(extra_paths: Iterable[str | Path] = ()) -> dict[str, AnySpec]:
     """The built-in specs, then those of each file in ``extra_paths`` (same name replaces)."""
     packaged = resources.files("logsieve.evaluate").joinpath(DATASETS_FILE).read_text("utf-8")
     specs = parse_dataset_specs(packaged, f"logsieve/evaluate/{DATASETS_FILE}")
@@ -161,7 +171,7 @@ def load_dataset_specs(extra_paths: Iterable[str | Path] = ()) -> dict[str, Data
     return specs
 
 
-def parse_dataset_specs(text: str, origin: str) -> dict[str, DatasetSpec]:
+def parse_dataset_specs(text: str, origin: str) -> dict[str, AnySpec]:
     """Specs from YAML text ``{version: 1, datasets: {name: {...}}}``; errors name ``origin``."""
     try:
         data = yaml.safe_load(text) or {}
@@ -170,18 +180,22 @@ def parse_dataset_specs(text: str, origin: str) -> dict[str, DatasetSpec]:
     entries = data.get("datasets") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         raise DatasetError(f"{origin}: expected a top-level 'datasets:' mapping of name -> spec")
-    specs: dict[str, DatasetSpec] = {}
+    specs: dict[str, AnySpec] = {}
     for name, raw in entries.items():
         if not isinstance(raw, dict):
             raise DatasetError(f"{origin}: data set {name!r} must be a mapping")
+        raw = dict(raw)
+        kind = raw.pop("kind", "logs")
+        if kind not in SPEC_KINDS:
+            raise DatasetError(f"{origin}: data set {name!r}: kind {kind!r} is not one of {', '.join(SPEC_KINDS)}")
         try:
-            specs[str(name)] = DatasetSpec.model_validate({"name": str(name), **raw})
+            specs[str(name)] = SPEC_KINDS[kind].model_validate({"name": str(name), **raw})
         except ValidationError as exc:
             raise DatasetError(f"{origin}: data set {name!r}: {exc}") from exc
     return specs
 
 
-def get_dataset_spec(name: str, extra_paths: Iterable[str | Path] = ()) -> DatasetSpec:
+def get_dataset_spec(name: str, extra_paths: Iterable[str | Path] = ()) -> AnySpec:
     specs = load_dataset_specs(extra_paths)
     if name not in specs:
         raise DatasetError(f"unknown data set {name!r}; known: {', '.join(specs)} "
@@ -290,7 +304,7 @@ class LoadStats:
 class LabelledDataset:
     """Labelled sequences in time order, already split; iterate it for all of them."""
 
-    spec: DatasetSpec
+    spec: AnySpec
     data_dir: Path
     splits: Splits
     stats: LoadStats
@@ -319,17 +333,19 @@ class LabelledDataset:
 
 
 def load_dataset(
-    dataset: str | DatasetSpec,
+    dataset: str | AnySpec,
     data_dir: Path | None = None,
     *,
     split: SplitConfig | None = None,
     extra_specs: Iterable[str | Path] = (),
 ) -> LabelledDataset:
-    """Read, parse, group, label and split one data set (a name or a :class:`DatasetSpec`)."""
-    spec = dataset if isinstance(dataset, DatasetSpec) else get_dataset_spec(dataset, extra_specs)
+    """Read, parse, group, label and split one data set (a name or a spec)."""
+    spec = dataset if isinstance(dataset, (DatasetSpec, EventIdSpec)) else get_dataset_spec(dataset, extra_specs)
     root = resolve_data_dir(data_dir)
     paths = check_files(spec, root)
     started = time.perf_counter()
+    if isinstance(spec, EventIdSpec):
+        return _load_event_ids(spec, root, paths, split, started)
     labeller = _labeller(spec, root)
     summary, parser = ParseSummary(), DrainParser(spec.parser)
     job = ParseJobConfig(tuple(str(paths[f]) for f in spec.files), _log_format(spec, root), drain=spec.parser)
@@ -345,7 +361,18 @@ def load_dataset(
     return LabelledDataset(spec, root, splits, stats, {t.id: t.text for t in parser.templates}, parser)
 
 
-def iter_dataset(dataset: str | DatasetSpec, data_dir: Path | None = None, **options: Any) -> Iterator[Sequence]:
+def _load_event_ids(spec: EventIdSpec, root: Path, paths: dict[str, Path], split: SplitConfig | None,
+                    started: float) -> LabelledDataset:
+    """An already parsed set: template file and sequence files, no parser (see the event_ids module)."""
+    templates = read_templates(paths[spec.templates])
+    splits = split_event_ids(spec, root, templates, split)
+    events = sum(len(s) for s in splits.sequences())
+    stats = LoadStats(parse=ParseSummary(lines=events, parsed=events, templates=len(templates), parser="given"))
+    stats.seconds = time.perf_counter() - started
+    return LabelledDataset(spec, root, splits, stats, templates, None)
+
+
+def iter_dataset(dataset: str | AnySpec, data_dir: Path | None = None, **options: Any) -> Iterator[Sequence]:
     """The labelled sequences of a data set in time order (see :func:`load_dataset`)."""
     yield from load_dataset(dataset, data_dir, **options)
 
@@ -361,7 +388,7 @@ def resolve_data_dir(data_dir: Path | None) -> Path:
     return path
 
 
-def check_files(spec: DatasetSpec, data_dir: Path) -> dict[str, Path]:
+def check_files(spec: AnySpec, data_dir: Path) -> dict[str, Path]:
     """The spec's files resolved under ``data_dir``; all must exist."""
     paths = spec.required_files(data_dir)
     missing = [str(p) for p in paths.values() if not p.is_file()]
@@ -433,14 +460,18 @@ def _label_all(splits: Splits, labeller: _LineLabeller | _SessionLabeller | None
 
 # --------------------------------------------------------------------------- reports
 
-def dataset_report(spec: DatasetSpec, data_dir: Path, split: SplitConfig | None = None) -> dict[str, object]:
+def dataset_report(spec: AnySpec, data_dir: Path, split: SplitConfig | None = None) -> dict[str, object]:
     """One data set as the ``datasets`` command shows it: files, and counts when they are all there."""
     files = {name: path.is_file() for name, path in spec.required_files(data_dir).items()}
+    if isinstance(spec, EventIdSpec):
+        described = spec.describe()
+    else:
+        described = {"grouping": spec.grouping.describe(),
+                     "labels": spec.labels.describe() if spec.labels else "none"}
     report: dict[str, object] = {
         "description": spec.description,
         "format": spec.format,
-        "grouping": spec.grouping.describe(),
-        "labels": spec.labels.describe() if spec.labels else "none",
+        **described,
         "files": files,
         "present": all(files.values()),
     }
