@@ -64,7 +64,7 @@ def test_shared_module_imports_nothing_from_the_package() -> None:
 
 def test_every_command_group_is_on_the_app() -> None:
     assert listed(help_text()) == set(COMMANDS)
-    assert listed(help_text("evaluate")) == {"parsing", "detection", "collab"}
+    assert listed(help_text("evaluate")) == {"parsing", "detection", "collab", "verdicts"}
     assert listed(help_text("models")) == {"rollback"}
 
 

@@ -29,7 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-evaluate_app = typer.Typer(help="Measure logsieve on labelled data: parsing accuracy, detection F1.", no_args_is_help=True)
+evaluate_app = typer.Typer(help="Measure logsieve on labelled data: parsing accuracy, detection F1, and a finished run's verdicts against your labels.", no_args_is_help=True)
 app.add_typer(evaluate_app, name="evaluate")
 
 err = Console(stderr=True)

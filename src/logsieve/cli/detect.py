@@ -1,14 +1,18 @@
-"""Commands that run detection: ``detect`` on logs and ``evaluate collab`` on a labelled data set."""
+"""Commands that run detection: ``detect`` on logs and ``evaluate collab`` on a labelled data set;
+``evaluate verdicts`` scores what a ``detect`` run wrote (no model)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
 
 from logsieve.cli._common import DATA_HELP, app, emit_json, err, evaluate_app, fail, llm_config, out
+
+if TYPE_CHECKING:
+    from logsieve.evaluate.verdict_scoring import VerdictScore
 
 
 @app.command()
@@ -152,3 +156,80 @@ def evaluate_collab_cmd(
     out.print(table)
     if result.get("speedup_vs_llm_only"):
         out.print(f"{result['speedup_vs_llm_only']}x faster than LLM-only on the same sequences")
+
+
+@evaluate_app.command("verdicts")
+def evaluate_verdicts_cmd(
+    verdicts: Annotated[Path, typer.Argument(help="The verdicts JSONL that `logsieve detect --out` wrote.")],
+    labels: Annotated[list[Path], typer.Option("--labels", help="Label file: an id,label CSV (session labels) or a log whose first token on each line is its label (line labels). Repeat for several files of one kind.")],
+    labels_kind: Annotated[str, typer.Option(help="session, line, or auto: a .csv file, or one whose first line is comma-separated fields without spaces (a header such as BlockId,Label), holds session labels; anything else line labels.")] = "auto",
+    id_column: Annotated[Optional[str], typer.Option(help="Session labels: the id column, by header name or 0-based position (default: the first).")] = None,
+    label_column: Annotated[Optional[str], typer.Option(help="Session labels: the label column, by header name or 0-based position (default: one named label/status/anomaly, else the second).")] = None,
+    anomaly_value: Annotated[Optional[list[str]], typer.Option("--anomaly-value", help="Session labels: a value meaning anomalous (repeatable, any case); every other value is then normal. Default: Anomaly, anomalous, abnormal, 1, true, yes are anomalous, Normal, 0, false, no, - normal, and any other value is an error.")] = None,
+    normal: Annotated[str, typer.Option("--normal", help="Line labels: the first token that means normal (BGL: -); any other token marks an anomalous line.")] = "-",
+    json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is the score as JSON.")] = False,
+) -> None:
+    """Score a finished run against labels you have: precision, recall and F1 of its anomalies.
+
+    Reads the verdicts file and the labels only: no model, no log. Each verdict names its
+    session (key) and the lines it covers (span: file and line ranges).
+
+    Session labels (an id,label CSV such as HDFS' anomaly_label.csv): a verdict's key is the
+    id (a continuation part blk_1#p2 counts for blk_1). A session is flagged when any of its
+    verdicts is abnormal. A labelled anomaly that no verdict covers counts as not found
+    (unmatched); a verdict whose id the file does not list is left out (unlabelled).
+
+    Line labels (a log whose first token is each line's label, as BGL's files: - is normal):
+    a verdict is truly anomalous when any line in its span is labelled anomalous. Lines are
+    numbered as logsieve's readers number them (1-based lines of the file, a .gz read
+    decompressed), so give the labelled file itself or a line-for-line copy. A span names its
+    file as the path given to detect; a label file is matched by that path, else by its
+    absolute path, else by its file name alone. Anomalous lines no verdict covers are counted
+    as unmatched and in line_recall.
+
+    Examples:
+      logsieve detect examples/hdfs/HDFS_demo.log.gz --model MODEL --mode small-only --llm none --out out/v.jsonl
+      logsieve evaluate verdicts out/v.jsonl --labels examples/hdfs/anomaly_label.csv
+      logsieve evaluate verdicts out/v.jsonl --labels ids.csv --id-column session --anomaly-value bad --json
+      logsieve evaluate verdicts out/bgl.jsonl --labels BGL.log --json              # line labels, - is normal
+      logsieve evaluate verdicts out/app.jsonl --labels tagged.log --normal OK      # lines tagged OK / FAIL
+    """
+    from logsieve.evaluate.verdict_scoring import ScoringConfig, ScoringError, score_verdicts
+
+    from pydantic import ValidationError
+
+    try:
+        config = ScoringConfig(kind=labels_kind, id_column=id_column, label_column=label_column,  # type: ignore[arg-type]
+                               anomaly_values=tuple(anomaly_value or ()), normal_token=normal)
+    except ValidationError:
+        fail(f"--labels-kind must be session, line or auto, got {labels_kind!r}")
+    try:
+        score = score_verdicts(verdicts, labels, config)
+    except (ScoringError, OSError) as exc:
+        fail(str(exc))
+    if json_out:
+        emit_json(score.as_dict())
+        return
+    _print_score(score)
+
+
+def _print_score(s: VerdictScore) -> None:
+    unit = "sessions" if s.kind == "session" else "verdicts"
+    table = Table(title=f"{s.scored} {unit} scored against {', '.join(Path(p).name for p in s.labels)} ({s.kind} labels)")
+    for col in ("F1", "precision", "recall", "flagged", "anomalies", "found", "false alarms"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{s.f1:.3f}", f"{s.precision:.3f}", f"{s.recall:.3f}", str(s.flagged), str(s.anomalies),
+                  str(s.found), str(s.false_alarms))
+    out.print(table)
+    if s.by_source:
+        out.print("flagged by " + ", ".join(f"{src}: {c['flagged']} ({c['found']} anomalies)"
+                                              for src, c in s.by_source.items()))
+    if s.kind == "session" and s.unmatched:
+        out.print(f"{s.unmatched} labelled anomalies have no verdict (counted as not found)")
+    if s.kind == "line":
+        out.print(f"anomalous lines: {s.anomalous_lines}, {s.lines_found} inside a flagged span "
+                  f"(line recall {s.line_recall:.3f}), {s.unmatched} in no verdict's span")
+    if s.unlabelled:
+        out.print(f"{s.unlabelled} {unit} not in the labels were left out ({s.flagged_unlabelled} of them flagged)")
+    if s.duplicates:
+        out.print(f"{s.duplicates} repeated verdict lines ignored (the file was appended to by more than one run)")
