@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from logsieve.cli._common import DATA_HELP, app, emit_json, err, evaluate_app, fail, llm_config, out
@@ -27,7 +28,8 @@ def detect(
     coordinator: Annotated[Optional[Path], typer.Option(help="collaborlog: model directory of a trained `autoencoder`.")] = None,
     follow: Annotated[bool, typer.Option("--follow", help="Keep reading the file as it grows (like tail -F), judging sequences as they close; Ctrl-C judges what is open and stops.")] = False,
     max_llm_calls: Annotated[Optional[int], typer.Option(help="Ask the LLM at most this many times (cost control); later unsure sequences keep the small model's verdict, marked.")] = None,
-    escalate_unseen: Annotated[bool, typer.Option("--escalate-unseen/--no-escalate-unseen", help="CoLA: also ask the LLM about sequences holding a template the model's saved parser state never saw (after an upgrade the small model has no weight for it and may call it normal with confidence); counts against --max-llm-calls.")] = False,
+    escalate_unseen: Annotated[bool, typer.Option("--escalate-unseen/--no-escalate-unseen", help="CoLA: also ask the LLM about sequences holding a template the small model never saw in training (after an upgrade it has no weight for it and may call it normal with confidence); counts against --max-llm-calls. Off by default: a model trained on a log's first minutes has not seen its later phases, and every later sequence would ask the LLM.")] = False,
+    prompt: Annotated[str, typer.Option(help="The expert's prompt: a packaged name (cola, ...) or a YAML file.")] = "cola",
     explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Explain each anomaly's root cause with the LLM after its batch, beside detection (one call per new anomaly pattern; see `logsieve explain`). Default: on when an LLM is configured.")] = None,
     max_explanations: Annotated[int, typer.Option(min=0, help="At most this many LLM calls for explanations in this job; later new patterns are left for `logsieve explain ID --generate`.")] = 20,
     store: Annotated[Path, typer.Option(help="SQLite store for verdicts, the knowledge table and pseudo-labels.")] = Path(".logsieve/logsieve.db"),
@@ -58,7 +60,10 @@ def detect(
         fail(str(exc).strip("'\""))
     job = DetectJobConfig(tuple(files), model, fmt, store, mode=mode, llm=llm_config(llm, llm_model), tau=tau,  # type: ignore[arg-type]
                           coordinator_dir=coordinator, jsonl=out_path, max_llm_calls=max_llm_calls,
-                          escalate_unseen=escalate_unseen, follow=follow, explain=explain, max_explanations=max_explanations)
+                          escalate_unseen=escalate_unseen, follow=follow, explain=explain, max_explanations=max_explanations,
+                          prompt=prompt)
+    if bundle.upgrade_note:
+        err.print(f"[yellow]note:[/] {bundle.upgrade_note}")
     anomalies: list = []
     try:
         with err.status("detecting ...") as status:
@@ -71,7 +76,7 @@ def detect(
     if json_out:
         emit_json(summary.as_dict())
         return
-    _print_anomalies(anomalies[:top], len(anomalies))
+    _print_anomalies(shown_first(anomalies)[:top], len(anomalies))
     s = summary.as_dict()
     out.print(f"[bold]{s['sequences']:,}[/] sequences, [bold red]{s['anomalies']:,}[/] anomalies; "
               f"LLM calls {s['llm_calls']} ({s['llm_failures']} failed, {s['llm_seconds']:.1f}s), cache hits "
@@ -83,20 +88,40 @@ def detect(
                   "`logsieve explain VERDICT_ID` prints one")
 
 
+def where(v) -> str:
+    """The lines an anomaly names: the ones the LLM cited, else the sequence's span (folded)."""
+    if v.refs:
+        return ", ".join(f"{Path(r.source).name}:{r.line_no}" for r in v.refs[:4])
+    ranges = [f"{Path(s.file).name}:{s.first}" + (f"-{s.last}" if s.last != s.first else "") for s in v.span[:3]]
+    return ", ".join(ranges) + (f" (+{len(v.span) - 3} ranges)" if len(v.span) > 3 else "")
+
+
+def why(v) -> str:
+    """The LLM's explanation when it was asked (saying where the trust rule kept the small
+    model's verdict instead), else the small model's score."""
+    small = f"small model score {v.score:.3g}, normal-confidence {v.confidence:.2f}" if v.score is not None else ""
+    if v.explanation:
+        disagreed = f" (LLM said {v.llm_status}; the small model's verdict stands)" \
+            if v.llm_status and v.llm_status != v.status else ""
+        return v.explanation + disagreed
+    return "; ".join(x for x in (small, v.note) if x)
+
+
 def _print_anomalies(items: list, total: int) -> None:
+    """Each anomaly on two lines: key, who decided, where; then why. Those the LLM judged come
+    first (they carry its explanation), then the small model's own."""
     if not items:
         out.print("no anomalies found")
         return
-    table = Table(title=f"anomalies (first {len(items)} of {total})")
-    for col in ("sequence", "source", "lines", "why"):
-        table.add_column(col, overflow="fold")
+    out.print(f"[bold]anomalies[/] ({len(items)} of {total} shown, those the LLM judged first):")
     for v in items:
-        lines = ", ".join(f"{Path(r.source).name}:{r.line_no}" for r in v.refs[:4]) or (
-            f"{Path(v.first.source).name}:{v.first.line_no}+" if v.first else "")
-        small = f"small model score {v.score:.3g}, normal-confidence {v.confidence:.2f}" if v.score is not None else ""
-        why = v.explanation or "; ".join(x for x in (small, v.note) if x)
-        table.add_row(v.key, v.source, lines, why)
-    out.print(table)
+        out.print(f"  [bold red]{escape(v.key)}[/]  [dim]{v.source}[/]  {escape(where(v))}")
+        out.print(f"      why: {escape(why(v))}")
+
+
+def shown_first(anomalies: list) -> list:
+    """Anomalies in the order the summary shows them: LLM-judged (with an explanation) first."""
+    return sorted(anomalies, key=lambda v: (v.source not in ("llm", "cache"), not v.explanation))
 
 
 @evaluate_app.command("collab")

@@ -9,7 +9,7 @@ import typer
 import yaml
 from rich.table import Table
 
-from logsieve.cli._common import DATA_HELP, app, emit_json, err, evaluate_app, fail, out
+from logsieve.cli._common import DATA_HELP, app, emit_json, err, evaluate_app, fail, llm_config, out
 
 _SET_HELP = "Detector setting KEY=VALUE (repeatable; VALUE is YAML, e.g. epochs=5). See `logsieve detectors`."
 _PARAMS_HELP = "YAML file with a mapping of detector settings (--set overrides it)."
@@ -62,22 +62,38 @@ def train(
     sets: Annotated[list[str], typer.Option("--set", help=_SET_HELP)] = [],
     data_dir: Annotated[Optional[Path], typer.Option(help=DATA_HELP)] = None,
     datasets_file: Annotated[list[Path], typer.Option("--datasets-file", help=_SPECS_HELP)] = [],
+    llm: Annotated[str, typer.Option(help="Measure the LLM on the validation split to choose who decides each routed situation (the trust rule): embedded, an OpenAI-compatible base URL, or none (keep the default rule: the LLM may raise alarms, not overturn the small model's).")] = "none",
+    llm_model: Annotated[Optional[str], typer.Option(help="Embedded: a packaged model name or a GGUF path; HTTP: the server's model name.")] = None,
+    prompt: Annotated[str, typer.Option(help="The expert's prompt the trust rule is measured with (a packaged name or a YAML file).")] = "cola",
+    calibrate_max: Annotated[int, typer.Option(min=1, help="With --llm: at most this many routed validation sequences asked about per situation.")] = 30,
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
 ) -> None:
-    """Train a detector on a data set's train split and save it.
+    """Train a detector on a data set's train split and save it as a model bundle.
 
     The split is chronological (20% train, 10% validation, 70% test); the validation split
-    chooses the threshold (and the epochs of deep models). The test split is scored once so
-    you see what you trained; the model is saved with its settings and format version.
+    chooses the threshold (and the epochs of deep models) and CoLA's tau. The bundle keeps the
+    parser state, the templates the model has seen, and the labelled train and validation
+    sequences as the LLM's few-shot examples. With --llm the LLM is measured on the validation
+    split in each situation where `detect` would ask it (the small model says abnormal, is
+    unsure, or meets a never-seen template) and the bundle keeps the rule validation supports.
+    The test split is scored once so you see what you trained.
 
-    Example: logsieve train --detector logmoe --dataset hdfs-sample --out models/logmoe
+    Examples:
+      logsieve train --detector logmoe --dataset hdfs-sample --out models/logmoe
+      logsieve train --detector logreg --dataset hdfs-sample --llm embedded --out models/logreg
     """
     target = out_dir or Path(".logsieve") / "models" / f"{detector}-{dataset}"
-    run = _run(dataset, detector, detector_settings(params, sets), None, data_dir, target, datasets_file)
+    loaded: dict = {}
+    run = _run(dataset, detector, detector_settings(params, sets), None, data_dir, target, datasets_file, loaded)
+    trust = None
+    if llm != "none":
+        trust = _calibrate(target, loaded[dataset], llm, llm_model, prompt, calibrate_max)
     if json_out:
-        emit_json(run.as_dict())
+        emit_json(run.as_dict() | ({"trust": trust.model_dump(mode="json")} if trust is not None else {}))
         return
     _print_runs([run])
+    if trust is not None:
+        _print_trust(trust)
     out.print(f"model saved to {target}")
 
 
@@ -108,7 +124,7 @@ def evaluate_detection_cmd(
 
 
 def _run(dataset: str, detector: str, settings: dict[str, Any], fit_on: list[str] | None,
-         data_dir: Optional[Path], save_to: Optional[Path], specs: list[Path]):
+         data_dir: Optional[Path], save_to: Optional[Path], specs: list[Path], loaded: dict | None = None):
     from pydantic import ValidationError
 
     from logsieve._optional import MissingExtraError
@@ -122,13 +138,48 @@ def _run(dataset: str, detector: str, settings: dict[str, Any], fit_on: list[str
     try:
         with err.status(f"loading {dataset}, fitting {detector} ..."):
             return run_detection(dataset, detector, settings, fit_on=fit_on, data_dir=data_dir, save_to=save_to,
-                                 extra_specs=specs)
+                                 extra_specs=specs, loaded=loaded)
     except ValidationError as exc:
         fail(f"bad setting for {detector}: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
     except (KeyError, DatasetError, DatasetFilesMissing, FileNotFoundError) as exc:
         fail(str(exc).strip("'\""))
     except (DetectorError, DetectorInputError, MissingExtraError, ValueError) as exc:
         fail(str(exc))
+
+
+def _calibrate(target: Path, ds, llm: str, llm_model: Optional[str], prompt: str, per_situation: int):
+    """The trust rule measured on ``ds``'s validation split through the engine, saved in the bundle."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from logsieve.detectors.base import SequenceBatch
+    from logsieve.engine import EngineConfig
+    from logsieve.engine.calibrate import CalibrationConfig, calibrate_trust
+
+    config = EngineConfig(llm=llm_config(llm, llm_model), prompt=prompt)
+    validation = SequenceBatch(ds.splits.validation, ds.templates)
+    try:
+        with Progress(TextColumn("measuring the LLM on validation"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=err, transient=True) as bar:
+            task = bar.add_task("calibrate", total=None)
+            bundle = calibrate_trust(target, validation, config, templates=ds.templates,
+                                     config=CalibrationConfig(max_per_situation=per_situation),
+                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except (ImportError, RuntimeError, ValueError, OSError) as exc:
+        fail(f"measuring the trust rule failed: {exc}")
+    return bundle.trust
+
+
+def _print_trust(trust) -> None:
+    table = Table(title="trust rule, measured on validation (who decides a sequence sent to the LLM)")
+    for col in ("situation", "asked", "anomalies", "small acc.", "LLM acc.", "rule", "why"):
+        table.add_column(col, justify="left" if col in ("situation", "rule", "why") else "right")
+    for situation in ("abnormal", "unsure", "unseen"):
+        f = trust.figures.get(situation)
+        fmt = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
+        table.add_row(situation, str(f.n if f else 0), str(f.anomalies if f else 0),
+                      fmt(f.small_accuracy if f else None), fmt(f.llm_accuracy if f else None),
+                      trust.rule(situation), f.chosen_by if f else "default")
+    out.print(table)
 
 
 def _print_runs(runs: list) -> None:

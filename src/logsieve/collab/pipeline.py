@@ -225,22 +225,31 @@ class ColaPipeline(Pipeline):
         return getattr(self.adapter, "known_templates", None)
 
     def _judge(self, seqs, templates):
-        out = []
         known = self._known()
         if self.adapter is not None and hasattr(self.adapter, "share_cores"):
             self.adapter.share_cores()  # this is the detecting thread: score on the cores a retrain leaves
-        for seq, small in zip(seqs, _small_verdicts(self.slot.current, seqs, templates)):
+        out = _small_verdicts(self.slot.current, seqs, templates)
+        routed = []
+        for i, (seq, small) in enumerate(zip(seqs, out)):
             situation = self.situation(seq, small, known)
             if situation is None:
-                out.append(small)
                 continue
+            if not small.abnormal and self.config.trust.rule(situation) != "llm":
+                # the LLM could neither raise an alarm here nor explain one: not worth a call
+                small.note = f"trust ({situation}: {self.config.trust.rule(situation)}): the small model decides"
+                continue
+            routed.append((i, situation))
+        if self.config.max_llm_calls is not None:  # a budget goes to the alarms first, then the least sure
+            routed.sort(key=lambda r: (_PRIORITY[r[1]], out[r[0]].confidence if out[r[0]].confidence is not None else 1.0))
+        for i, situation in routed:
+            seq, small = seqs[i], out[i]
             small_abnormal = small.abnormal
             if situation == "unseen":
                 self.stats.unseen_escalations += 1
                 v = self._escalate(seq, templates, small, _unseen_note(_unseen(seq, known or set())))
             else:
                 v = self._escalate(seq, templates, small)
-            out.append(self._trusted(v, situation, small_abnormal, seq))
+            out[i] = self._trusted(v, situation, small_abnormal, seq)
         if self.adapter is not None:
             self.adapter.observe(out, seqs, templates)
         return out
@@ -280,6 +289,9 @@ class ColaPipeline(Pipeline):
         if self.on_routed is not None:
             self.on_routed(seq, situation, small_abnormal, llm_abnormal)
         return v
+
+
+_PRIORITY = {"abnormal": 0, "unsure": 1, "unseen": 2}
 
 
 def _unseen(seq: Sequence, known: frozenset[int] | set[int]) -> list[int]:
