@@ -24,17 +24,28 @@ install: $(STAMP)
 
 DEMO_DETECTOR ?= logreg
 DEMO_MODEL    := .logsieve/models/demo-$(DEMO_DETECTOR)
+LOGSIEVE      := $(BIN)/logsieve
 
-# The main job on the bundled sample: train the small model on the sample's train split (once),
-# then detect with the embedded LLM judging what the small model is unsure of (at most 12 calls,
-# so the demo takes a few minutes on two cores; the rest keep the small model's verdict, marked).
+# The main job on the bundled sample, as a user runs it:
+# 1. train the small model on the sample's chronological train split (once); the embedded LLM
+#    is measured on the validation split to choose who decides each routed situation;
+# 2. parse the file and show its top templates;
+# 3. detect: the small model scores every block, the embedded LLM judges the ones it is sent
+#    (at most 12 calls, so the demo takes a few minutes on two cores) and explains them; the
+#    anomalies are printed with file:line and why;
+# 4. score the run against the sample's labels, with the small model alone beside it.
 demo: install
-	test -f $(DEMO_MODEL)/bundle.json || $(BIN)/logsieve train --detector $(DEMO_DETECTOR) \
-		--dataset hdfs-demo --datasets-file examples/datasets.yaml --data-dir examples --out $(DEMO_MODEL)
-	$(BIN)/logsieve parse examples/hdfs/HDFS_demo.log.gz --format HDFS \
+	test -f $(DEMO_MODEL)/bundle.json || $(LOGSIEVE) train --detector $(DEMO_DETECTOR) \
+		--dataset hdfs-demo --datasets-file examples/datasets.yaml --data-dir examples --llm embedded --out $(DEMO_MODEL)
+	$(LOGSIEVE) parse examples/hdfs/HDFS_demo.log.gz --format HDFS \
 		--state .logsieve/demo-state --out out/demo_parsed.csv --top 5
-	$(BIN)/logsieve detect examples/hdfs/HDFS_demo.log.gz --model $(DEMO_MODEL) --max-llm-calls 12 --max-explanations 5 \
+	rm -f out/demo_verdicts.jsonl out/demo_small_only.jsonl
+	$(LOGSIEVE) detect examples/hdfs/HDFS_demo.log.gz --model $(DEMO_MODEL) --max-llm-calls 12 --max-explanations 5 \
 		--store .logsieve/demo.db --out out/demo_verdicts.jsonl
+	$(LOGSIEVE) detect examples/hdfs/HDFS_demo.log.gz --model $(DEMO_MODEL) --mode small-only --llm none \
+		--store .logsieve/demo-small-only.db --out out/demo_small_only.jsonl > /dev/null
+	$(LOGSIEVE) evaluate verdicts out/demo_verdicts.jsonl --labels examples/hdfs/anomaly_label.csv \
+		--beside out/demo_small_only.jsonl
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -192,6 +192,7 @@ def evaluate_verdicts_cmd(
     label_column: Annotated[Optional[str], typer.Option(help="Session labels: the label column, by header name or 0-based position (default: one named label/status/anomaly, else the second).")] = None,
     anomaly_value: Annotated[Optional[list[str]], typer.Option("--anomaly-value", help="Session labels: a value meaning anomalous (repeatable, any case); every other value is then normal. Default: Anomaly, anomalous, abnormal, 1, true, yes are anomalous, Normal, 0, false, no, - normal, and any other value is an error.")] = None,
     normal: Annotated[str, typer.Option("--normal", help="Line labels: the first token that means normal (BGL: -); any other token marks an anomalous line.")] = "-",
+    beside: Annotated[Optional[Path], typer.Option(help="A second verdicts JSONL (another run on the same logs, e.g. `--mode small-only --llm none`) scored against the same labels and shown beside; with --json its score is under \"beside\".")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is the score as JSON.")] = False,
 ) -> None:
     """Score a finished run against labels you have: precision, recall and F1 of its anomalies.
@@ -218,6 +219,7 @@ def evaluate_verdicts_cmd(
       logsieve evaluate verdicts out/v.jsonl --labels ids.csv --id-column session --anomaly-value bad --json
       logsieve evaluate verdicts out/bgl.jsonl --labels BGL.log --json              # line labels, - is normal
       logsieve evaluate verdicts out/app.jsonl --labels tagged.log --normal OK      # lines tagged OK / FAIL
+      logsieve evaluate verdicts out/cola.jsonl --labels ids.csv --beside out/small.jsonl   # two runs, one table
     """
     from logsieve.evaluate.verdict_scoring import ScoringConfig, ScoringError, score_verdicts
 
@@ -230,12 +232,23 @@ def evaluate_verdicts_cmd(
         fail(f"--labels-kind must be session, line or auto, got {labels_kind!r}")
     try:
         score = score_verdicts(verdicts, labels, config)
+        other = score_verdicts(beside, labels, config) if beside is not None else None
     except (ScoringError, OSError) as exc:
         fail(str(exc))
     if json_out:
-        emit_json(score.as_dict())
+        emit_json(score.as_dict() | ({"beside": other.as_dict()} if other is not None else {}))
+        return
+    if other is not None:
+        _print_pair(verdicts, score, beside, other)
         return
     _print_score(score)
+
+
+def _print_pair(path: Path, score: VerdictScore, other_path: Path, other: VerdictScore) -> None:
+    """One line per run: the run and the one beside it, against the same labels."""
+    for p, s in ((path, score), (other_path, other)):
+        out.print(f"[bold]{p.name}[/]: found {s.found} of {s.anomalies} anomalies, {s.false_alarms} false alarms "
+                  f"(precision {s.precision:.3f}, recall {s.recall:.3f}, F1 {s.f1:.3f})")
 
 
 def _print_score(s: VerdictScore) -> None:
