@@ -173,7 +173,7 @@ class Pipeline:
     def _from_llm(self, seq, small, verdict, source, prompt_id, backend) -> SequenceVerdict:
         v = base_verdict(seq, verdict.status, source, score=small.score, confidence=small.confidence,
                          explanation=verdict.explanation, prompt_id=prompt_id, backend=backend,
-                         detector=small.detector)
+                         detector=small.detector, llm_status=verdict.status)
         if source == "cache":  # the cited item numbers follow the prompt's numbering
             shown = self.expert.shown(seq, {}) if self.expert is not None else compress(seq, {})
             v.refs = shown.refs(seq, verdict.lines)
