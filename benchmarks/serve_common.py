@@ -49,12 +49,16 @@ def write_config(path: Path, **extra) -> Path:
 class Serve:
     """One `logsieve serve` child process; ``kill()`` is SIGKILL (no cleanup at all)."""
 
-    def __init__(self, model: Path, store: Path, config: Path, llm: str = "none") -> None:
+    def __init__(self, model: Path, store: Path, config: Path, llm: str = "none", log: Path | None = None,
+                 extra: tuple[str, ...] = ()) -> None:
+        """``log``: where the server's stderr (its log) goes (default: discarded)."""
         self.started = time.perf_counter()
+        self._log = log.open("ab") if log is not None else None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "logsieve", "serve", "--model", str(model), "--store", str(store),
-             "--config", str(config), "--port", "0", "--llm", llm, "--json"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+             "--config", str(config), "--port", "0", "--llm", llm, "--json", *extra],
+            stdout=subprocess.PIPE, stderr=self._log or subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
         line = self.proc.stdout.readline().decode()
         if not line:
             raise RuntimeError("logsieve serve did not start (run it by hand to see why)")
@@ -86,6 +90,12 @@ class Serve:
         self.client.close()
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(60)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def stop(self) -> None:
         self.client.close()
@@ -94,3 +104,4 @@ class Serve:
             self.proc.wait(120)
         except subprocess.TimeoutExpired:
             self.kill()
+        self._close_log()

@@ -114,3 +114,21 @@ def test_the_first_retrain_offers_the_filter_enough_labels_to_fit():
     assert adapter.stats.retrains == 0  # 50 labels would have left 40 to a filter that fits from 50
     adapter.observe(_answers(stream[-1:], 1), stream[-1:], TEMPLATES)
     assert adapter.stats.retrains == 1 and adapter.stats.last_offered >= config.filter.warmup
+
+
+def test_a_restarted_adapter_resumes_its_pending_labels_and_known_templates():
+    from logsieve.adapt.adapter import PseudoLabel
+
+    train, val, _ = splits()
+    live = make_detector("logreg")
+    live.fit(train, val)
+    pending = [PseudoLabel(s, "llm") for s in _unseen(40, 100)]
+    config = AdaptConfig(background=False, retrain_every=10**6, retrain_interval=None, use_filter=False, warmup=50)
+    adapter = Adapter(ModelSlot(live), lambda: make_detector("logreg"), train, val, config, pending=pending,
+                      known={1, 2, 3, 4, 9})
+    assert adapter.stats.pseudo_labels == 40 and adapter.stats.retrains == 0
+    assert adapter.known_templates == {1, 2, 3, 4, 9}  # what an adapted model knew, not train's alone
+    new = _unseen(10, 200)
+    adapter.observe(_answers(new, 10), new, NEW)  # 40 resumed + 10 new reach the warm-up of 50
+    assert adapter.stats.retrains == 1 and adapter.stats.last_offered == 40  # newest 20% held back
+    assert len(adapter.last_kept) == 40 and adapter.last_split_at is not None

@@ -39,6 +39,18 @@ def trained_model(base: Path) -> Path:
     return out
 
 
+def trained_logreg(base: Path) -> Path:
+    """Logistic regression on the bundled HDFS sample, with its example bank (what adaptation
+    needs: a supervised model and the labelled train and validation sequences), once per session."""
+    from logsieve.evaluate.detection import run_detection
+
+    out = base / "serve-model-logreg"
+    if not (out / "bundle.json").exists():
+        run_detection("hdfs-demo", "logreg", data_dir=REPO / "examples",
+                      extra_specs=[REPO / "examples" / "datasets.yaml"], save_to=out)
+    return out
+
+
 def demo_lines(n: int | None = None) -> list[str]:
     lines = gzip.open(DEMO, "rt").read().splitlines()
     return lines if n is None else lines[:n]

@@ -1,9 +1,10 @@
 """CoLA's adaptation loop: the LLM's answers become training data for the small model.
 
 Each verdict that came from the LLM (or from the knowledge table, which holds LLM answers)
-is a pseudo-label. A retrain starts in the background (:class:`~logsieve.adapt.swap.Retrainer`)
-once :attr:`AdaptConfig.first_retrain_at` of them exist, and after that when any of these holds
-(:meth:`Adapter._due`):
+is a pseudo-label: the LLM's own answer (:func:`~logsieve.collab.verdicts.pseudo_label`), even
+where the trust rule kept the small model's verdict. A retrain starts in the background
+(:class:`~logsieve.adapt.swap.Retrainer`) once :attr:`AdaptConfig.first_retrain_at` of them
+exist, and after that when any of these holds (:meth:`Adapter._due`):
 
 * ``retrain_every`` new pseudo-labels arrived (the plain count);
 * ``retrain_interval`` sequences were observed and at least ``interval_min_labels`` new
@@ -45,6 +46,7 @@ from __future__ import annotations
 import math
 import pickle
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -56,12 +58,11 @@ from logsieve._optional import require
 from logsieve.adapt.isolated import ChildLimits, CoreShare, ProcessFit, limit_threads
 from logsieve.adapt.noise import NoiseFilterConfig, clean_mask, per_sample_loss
 from logsieve.adapt.swap import ModelSlot, RetrainOutcome, Retrainer
+from logsieve.collab.verdicts import pseudo_label
 from logsieve.detectors.base import Detector, SequenceBatch, prf
 from logsieve.records import Sequence
 
 np = require("numpy", purpose="the adaptation loop")
-
-PSEUDO_SOURCES = ("llm", "cache")
 
 
 class AdaptConfig(BaseModel):
@@ -212,7 +213,13 @@ class Adapter:
 
     def __init__(self, slot: ModelSlot[Detector], make: Callable[[], Detector], train: SequenceBatch,
                  validation: SequenceBatch, config: AdaptConfig | None = None,
-                 on_done: Callable[[RetrainOutcome], None] | None = None) -> None:
+                 on_done: Callable[[RetrainOutcome], None] | None = None, *,
+                 known: Iterable[int] | None = None, pending: Iterable[PseudoLabel] = ()) -> None:
+        """``known``: the template ids the live model has learnt from (default: train's). A
+        model adapted earlier knows more than its train split shows: the templates its
+        pseudo-labels held, once :attr:`AdaptConfig.known_after` of them did. ``pending``:
+        pseudo-labels collected before this start and not yet learnt from (a restart resumes
+        with them); they count towards the next retrain like new ones."""
         self.slot = slot
         self.make = make
         self.train = train
@@ -229,13 +236,22 @@ class Adapter:
         self._seen_since = 0
         self._on_done = on_done
         self._offered: list[Sequence] = []
-        self.drift = DriftWatch((t for s in train.sequences for t in s.template_ids), validation.sequences,
+        self.last_kept: list[Sequence] = []
+        """The pseudo-labels the filter kept in the latest retrain (what its candidate learnt from)."""
+        self.last_split_at: float | None = None
+        """When the latest retrain took its pseudo-labels (``time.time()``): every label before
+        it was learnt from, dropped as noisy, or used to tune and compare the candidate."""
+        train_known = (t for s in train.sequences for t in s.template_ids)
+        self.drift = DriftWatch(train_known if known is None else known, validation.sequences,
                                 self.config.drift_window, self.config.drift_jump, self.config.known_after)
         self._retrainer = Retrainer(slot, self._fit_candidate, self._validate, self.config.tolerance,
                                     self._finished, accept=self._accept)
         self._heldback: SequenceBatch | None = None
         self._measure = "f1"
         self._cores = CoreShare(self.config.child.threads) if self._shares_cores else None
+        self._labels.extend(pending)
+        self._since = len(self._labels)
+        self.stats.pseudo_labels = len(self._labels)
 
     @property
     def outcomes(self) -> list[RetrainOutcome]:
@@ -278,9 +294,9 @@ class Adapter:
             self._note_drift(seqs)
             self._seen_since += len(seqs)
             for v, s in zip(verdicts, seqs):
-                if v.source in PSEUDO_SOURCES:
-                    self._labels.append(PseudoLabel(Sequence(s.key, list(s.template_ids), label=int(v.abnormal)),
-                                                    v.source))
+                label = pseudo_label(v)
+                if label is not None:
+                    self._labels.append(PseudoLabel(Sequence(s.key, list(s.template_ids), label=label), v.source))
                     self._since += 1
             self.stats.pseudo_labels = len(self._labels)
             trigger = self._due()
@@ -333,6 +349,7 @@ class Adapter:
         with self._lock:
             labels = [p.seq for p in self._labels]
             templates = dict(self._templates)
+            self.last_split_at = time.time()
         cut = len(labels) - int(round(self.config.holdback * len(labels)))
         mid = cut + (len(labels) - cut) // 2
         return labels[:cut], labels[cut:mid], labels[mid:], templates
@@ -355,6 +372,8 @@ class Adapter:
         else:
             candidate, info = plan()
         self.stats.last_offered, self.stats.last_kept = info["offered"], info["kept"]
+        kept = info.get("kept_index")
+        self.last_kept = learn if kept is None else [learn[i] for i in kept]
         return candidate
 
     @property
@@ -401,14 +420,17 @@ class CandidatePlan:
     def __call__(self) -> tuple[Detector, dict[str, Any]]:
         tuning = SequenceBatch(self.tuning, self.templates)
         offered = SequenceBatch(self.learn, self.templates)
+        kept = list(range(len(self.learn)))
         if self.use_filter and self.learn:
             warm = self._new()
             warm.fit(SequenceBatch(self.train + self.learn, self.templates), tuning)
             losses = per_sample_loss(warm.score(offered).confidence, offered.labels)
-            offered = offered.subset(clean_mask(losses, self.filter).keep)
+            keep = clean_mask(losses, self.filter).keep
+            offered = offered.subset(keep)
+            kept = [int(i) for i in np.flatnonzero(np.asarray(keep))]
         candidate = self._new()
         candidate.fit(SequenceBatch(self.train + offered.sequences, self.templates), tuning)
-        return candidate, {"offered": len(self.learn), "kept": len(offered)}
+        return candidate, {"offered": len(self.learn), "kept": len(offered), "kept_index": kept}
 
     def _new(self) -> Detector:
         model = self.make()

@@ -50,6 +50,13 @@ class ModelRegistry:
             version = cur.lastrowid
         return self.get(version)
 
+    def next_version(self) -> int:
+        """The version the next :meth:`register` will get (versions are the table's row ids and
+        no row is ever deleted), so a model's directory can be named after it before it is
+        registered: a registered path always exists."""
+        row = self.store.connection.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM models").fetchone()
+        return int(row[0])
+
     def get(self, version: int) -> ModelEntry:
         row = self.store.connection.execute(
             "SELECT version, name, path, status, validation, trained_on, note, created_at FROM models WHERE version = ?",

@@ -32,6 +32,7 @@ def detect(
     prompt: Annotated[str, typer.Option(help="The expert's prompt: a packaged name (cola, ...) or a YAML file.")] = "cola",
     explain: Annotated[Optional[bool], typer.Option("--explain/--no-explain", help="Explain each anomaly's root cause with the LLM after its batch, beside detection (one call per new anomaly pattern; see `logsieve explain`). Default: on when an LLM is configured.")] = None,
     max_explanations: Annotated[int, typer.Option(min=0, help="At most this many LLM calls for explanations in this job; later new patterns are left for `logsieve explain ID --generate`.")] = 20,
+    adapt: Annotated[Optional[bool], typer.Option("--adapt/--no-adapt", help="Learn while running: the LLM's answers become pseudo-labels, a background retrain fits a candidate, and one not worse on the newest of them goes live as a new model version in --store (`logsieve models`). Default: on with --follow; off for one pass over files, which ends before a retrain could pay off (--adapt turns it on).")] = None,
     store: Annotated[Path, typer.Option(help="SQLite store for verdicts, the knowledge table and pseudo-labels.")] = Path(".logsieve/logsieve.db"),
     out_path: Annotated[Optional[Path], typer.Option("--out", help="Also write every verdict as JSON lines here.")] = None,
     top: Annotated[int, typer.Option(help="How many anomalies the summary shows.")] = 10,
@@ -61,6 +62,7 @@ def detect(
     job = DetectJobConfig(tuple(files), model, fmt, store, mode=mode, llm=llm_config(llm, llm_model), tau=tau,  # type: ignore[arg-type]
                           coordinator_dir=coordinator, jsonl=out_path, max_llm_calls=max_llm_calls,
                           escalate_unseen=escalate_unseen, follow=follow, explain=explain, max_explanations=max_explanations,
+                          adapt=adapt,
                           prompt=prompt)
     if bundle.upgrade_note:
         err.print(f"[yellow]note:[/] {bundle.upgrade_note}")

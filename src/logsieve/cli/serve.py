@@ -27,6 +27,7 @@ def serve(
     llm: Annotated[Optional[str], typer.Option(help="embedded (default), none, or an OpenAI-compatible base URL (key from $LOGSIEVE_LLM_API_KEY).")] = None,
     llm_model: Annotated[Optional[str], typer.Option(help="Embedded: packaged model name or GGUF path; HTTP: the server's model name.")] = None,
     mode: Annotated[Optional[str], typer.Option(help="cola (default), collaborlog, small-only or llm-only.")] = None,
+    adapt: Annotated[Optional[bool], typer.Option("--adapt/--no-adapt", help="Learn while serving (default on; the config's `adapt:` section): the LLM's answers become pseudo-labels, a background retrain fits a candidate, and one not worse on the newest of them goes live as a new model version (`logsieve models`). Needs mode cola, an LLM and a model with an example bank.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the start line as one JSON object (url, token_required, store).")] = False,
 ) -> None:
     """Run logsieve as a service: lines in (POST /ingest, followed files, stdin), verdicts out
@@ -54,6 +55,8 @@ def serve(
         token = resolve_token(cfg, os.environ)
     except (ServeConfigError, TokenMissing) as exc:
         fail(str(exc))
+    if adapt is not None:
+        cfg = cfg.model_copy(update={"adapt": cfg.adapt.model_copy(update={"enabled": adapt})})
     try:
         sock = socket.create_server((cfg.host, cfg.port), family=socket.AF_INET6 if ":" in cfg.host else socket.AF_INET)
     except OSError as exc:

@@ -65,6 +65,20 @@ class SequenceVerdict:
                 "span": [s.as_dict() for s in self.span], "llm_status": self.llm_status or None}
 
 
+PSEUDO_SOURCES = ("llm", "cache")
+
+
+def pseudo_label(v: SequenceVerdict) -> int | None:
+    """The training label an answered verdict gives adaptation: the LLM's own answer (1
+    abnormal), or None when the LLM was not asked. Not the final status: where the trust rule
+    lets the small model's verdict stand, that status is the small model's own, and learning
+    from it would teach the model nothing (after an upgrade, it would keep its false alarms)."""
+    if v.source not in PSEUDO_SOURCES:
+        return None
+    answered = getattr(v, "llm_status", "")
+    return int(answered == "abnormal") if answered else int(v.abnormal)
+
+
 def base_verdict(seq: Sequence, status: str, source: Source, **kw) -> SequenceVerdict:
     refs = seq.refs
     return SequenceVerdict(seq.key, status, source, template_ids=list(seq.template_ids), start=seq.start,
@@ -104,8 +118,8 @@ class VerdictWriter:
                  for v in verdicts])
             conn.executemany(
                 "INSERT INTO pseudo_labels (seq_key, template_ids, label, source, created_at) VALUES (?, ?, ?, ?, ?)",
-                [(v.key, json.dumps(v.template_ids), int(v.abnormal), v.source, now)
-                 for v in verdicts if v.source in ("llm", "cache")])
+                [(v.key, json.dumps(v.template_ids), label, v.source, now)
+                 for v in verdicts if (label := pseudo_label(v)) is not None])
 
     def close(self) -> None:
         if self._fh is not None:

@@ -5,10 +5,16 @@ the benchmarks all build their pipeline here, so what is measured is what users 
 parser state, known templates, small model, tau, example bank, expert and prompt, knowledge
 table and trust rule. (The first wave's product ran CoLA without the example bank its
 benchmarks used; nobody had measured what users ran.)
+
+With a store, the engine runs the model version the store's registry marks live for the bundle
+(adaptation's latest, or one an operator rolled back to), and with ``config.adapt`` enabled it
+wires the Adapter in (:mod:`logsieve.engine.adapting`): what ``detect --follow`` and ``serve``
+run by default.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +34,15 @@ from logsieve.collab import (
 )
 from logsieve.collab.examples import Embed, ExampleBank
 from logsieve.collab.trust import TrustRule
+from logsieve.adapt.swap import ModelSlot
 from logsieve.detectors import load_detector
+from logsieve.engine.adapting import AdaptSection, LiveAdapter, LiveModel, live_model, why_not
 from logsieve.jobs.bundle import ModelBundle
 from logsieve.llm.base import LLMBackend
 from logsieve.records import Sequence
 from logsieve.store import Store
+
+log = logging.getLogger("logsieve.engine")
 
 Mode = Literal["cola", "collaborlog", "small-only", "llm-only"]
 MODES: tuple[str, ...] = ("cola", "collaborlog", "small-only", "llm-only")
@@ -64,6 +74,10 @@ class EngineConfig(BaseModel):
     """collaborlog: a trained ``autoencoder`` model directory."""
     knowledge: bool = True
     """Reuse earlier LLM answers from the store's knowledge table."""
+    adapt: AdaptSection | None = None
+    """Learn while running (CoLA with an LLM, a store and a bundle with an example bank); None
+    or ``enabled: false``: the model stays as it is. ``detect --follow`` and ``serve`` turn it
+    on by default, a one-pass ``detect`` and the evaluations do not."""
 
 
 @dataclass
@@ -79,6 +93,14 @@ class Engine:
     """The bundle's Drain state, still learning (None when the bundle has none)."""
     known_templates: set[int] = field(default_factory=set)
     bank: ExampleBank | None = None
+    run_dir: Path | None = None
+    """The directory the model was loaded from: ``model_dir``, or the adapted version the
+    store's registry marks live for it."""
+    version: int | None = None
+    """The registry version running (None: the bundle is not registered in the store)."""
+    adapter: LiveAdapter | None = None
+    adapt_off: str = ""
+    """Why adaptation is off although the config asked for it (empty otherwise)."""
 
     def judge(self, seqs: list[Sequence]) -> list[SequenceVerdict]:
         return self.pipeline.judge(seqs, self.templates)
@@ -88,8 +110,21 @@ class Engine:
         expert = getattr(self.pipeline, "expert", None)
         return getattr(expert, "backend", None)
 
+    @property
+    def live_version(self) -> int | None:
+        """The registry version judging now (it changes when adaptation swaps a model in)."""
+        return self.adapter.version if self.adapter is not None else self.version
+
+    def adapt_status(self) -> dict[str, Any]:
+        if self.adapter is not None:
+            return self.adapter.status()
+        return {"enabled": False, "live_version": self.version, **({"why": self.adapt_off} if self.adapt_off else {})}
+
     def close(self) -> None:
-        """Free the LLM (the embedded model holds ~700 MB)."""
+        """Stop a retrain still running, then free the LLM (the embedded model holds ~700 MB)."""
+        if self.adapter is not None:
+            self.adapter.poll(self.templates)  # a retrain finished since the last batch is still recorded
+            self.adapter.close()
         if self.backend is not None:
             self.backend.close()
 
@@ -106,7 +141,13 @@ def build_engine(model_dir: Path, config: EngineConfig | None = None, store: Sto
     """
     config = config or EngineConfig()
     bundle = bundle or ModelBundle.load(model_dir)
-    parser = _parser(model_dir)
+    live = live_model(store, model_dir, bundle) if store is not None else LiveModel(model_dir, None)
+    run_dir = live.path
+    if live.adapted:
+        bundle = ModelBundle.load(run_dir)
+        log.info("running model version %s, adapted from %s: %s", live.entry.version if live.entry else "?",
+                 model_dir, run_dir)
+    parser = _parser(run_dir)
     if templates is None:
         from logsieve.features.table import ParserTemplates
 
@@ -114,13 +155,42 @@ def build_engine(model_dir: Path, config: EngineConfig | None = None, store: Sto
     known = set(bundle.known_templates) if bundle.known_templates is not None else \
         ({t.id for t in parser.templates} if parser is not None else set())
     expert = _expert(config, backend)
-    bank = _bank(model_dir, config, templates, embed) if expert is not None and config.examples > 0 else None
+    adapting = config.adapt is not None and config.adapt.enabled
+    full = _bank(run_dir, templates, embed) if expert is not None and (config.examples > 0 or adapting) else None
+    bank = full if full is None or config.example_origins is None else full.only(set(config.example_origins))
+    bank = bank if bank is not None and len(bank) and config.examples > 0 else None
     knowledge = KnowledgeTable(store) if store is not None and config.knowledge else None
     collab = CollabConfig(tau=bundle.tau if config.tau is None else config.tau, examples=config.examples,
                           max_llm_calls=config.max_llm_calls, escalate_unseen=config.escalate_unseen,
                           trust=config.trust or bundle.trust)
-    pipeline = _pipeline(config, model_dir, expert, knowledge, bank, collab, known)
-    return Engine(bundle, model_dir, config, pipeline, templates, parser, known, bank)
+    adapter, off = None, ""
+    if adapting:
+        off = _why_not_adapt(config, expert, store, full)
+        if off:
+            log.info("adaptation is off: %s", off)
+    if adapting and not off:
+        detector = load_detector(run_dir)
+        adapter = LiveAdapter(config=config.adapt, store=store, model_dir=model_dir, live=live, bundle=bundle,
+                              detector=detector, bank=full, templates=templates, retune_tau=config.tau is None)
+        pipeline: Pipeline = ColaPipeline(ModelSlot(detector), expert, knowledge, bank, config=collab,
+                                          adapter=adapter)  # known templates: the adapter's, grown on a swap
+        adapter.pipeline = pipeline
+    else:
+        pipeline = _pipeline(config, run_dir, expert, knowledge, bank, collab, known)
+    version = live.entry.version if live.entry is not None else None
+    return Engine(bundle, model_dir, config, pipeline, templates, parser, known, bank, run_dir=run_dir,
+                  version=adapter.version if adapter is not None else version, adapter=adapter, adapt_off=off)
+
+
+def _why_not_adapt(config: EngineConfig, expert, store: Store | None, bank: ExampleBank | None) -> str:
+    """Why the Adapter cannot run with this config (empty: it can)."""
+    if config.mode != "cola":
+        return f"adaptation runs in mode cola, not {config.mode}"
+    if expert is None:
+        return "no LLM is configured, so there are no pseudo-labels to learn from"
+    if store is None:
+        return "adaptation needs a store for its pseudo-labels and model versions"
+    return why_not(bank) or ""
 
 
 def _parser(model_dir: Path):
@@ -145,13 +215,11 @@ def _expert(config: EngineConfig, backend: LLMBackend | None):
     return Expert(backend, ExpertConfig(prompt=prompt))
 
 
-def _bank(model_dir: Path, config: EngineConfig, templates: Mapping[int, str], embed: Embed | None):
+def _bank(model_dir: Path, templates: Mapping[int, str], embed: Embed | None) -> ExampleBank | None:
+    """The bundle's whole example bank (None when it has none)."""
     from logsieve.engine.bank import load_bank, sentence_embed
 
-    bank = load_bank(model_dir, embed or _LazyEmbed(sentence_embed), templates)
-    if bank is not None and config.example_origins is not None:
-        bank = bank.only(set(config.example_origins))
-    return bank if bank is not None and len(bank) else None
+    return load_bank(model_dir, embed or _LazyEmbed(sentence_embed), templates)
 
 
 class _LazyEmbed:

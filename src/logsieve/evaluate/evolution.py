@@ -135,6 +135,15 @@ class UpgradeSimulator:
             self._lines.append(_Line(header, list(raw), tid, self.session_of(content)))
         self._templates = {t.id: t.tokens for t in parser.templates}
 
+    def session_starts(self) -> list[int]:
+        """The index of each session's first line, in order (sessions in time order, for a
+        change point at the start of a split)."""
+        first: dict[str, int] = {}
+        for i, ln in enumerate(self._lines):
+            if ln.block is not None and ln.block not in first:
+                first[ln.block] = i
+        return sorted(first.values())
+
     # ------------------------------------------------------------------ planning
     def plan(self, change: int, ratio: float, seed: int = 0, kinds: tuple[str, ...] = KINDS) -> dict[int, Rewrite]:
         """Choose ``max(1, round(ratio * templates))`` templates among those with at least
@@ -277,3 +286,36 @@ class UpgradeSimulator:
 
 def describe(rules: Mapping[int, Rewrite]) -> list[dict]:
     return [r.as_dict() for _, r in sorted(rules.items())]
+
+
+def upgraded_after_training(lines: list[str], parser: DrainConfig | None, ratio: float, seed: int = 0,
+                            min_count: int = 20, whole_sessions: bool = False,
+                            ) -> tuple[list[str], dict[int, Rewrite], RewriteStats]:
+    """The lines after a model's train and validation sessions (the default 20/10/70 split, in
+    time order), with an upgrade from their first line on: what a model trained on the start of
+    the log meets when it is deployed and the software changes under it. Returns those lines,
+    the rewrites and their counts.
+
+    ``whole_sessions``: only the sessions that start after that line, each one's lines together
+    (sessions in order of their first line). An HDFS block's lines span ~10,000 lines of the
+    log (its deletion comes long after its writes), so a stream grouped with a short idle limit
+    would cut every block in two; sent block by block, each closes while the stream runs."""
+    from logsieve.evaluate.splits import SplitConfig, split_counts
+
+    sim = UpgradeSimulator(parser, min_count=min_count)
+    sim.read(lines)
+    starts = sim.session_starts()
+    n_train, n_val, _ = split_counts(len(starts), SplitConfig())
+    change = starts[n_train + n_val]
+    before = {ln.block for ln in sim._lines[:change] if ln.block is not None}
+    rules = sim.plan(change, ratio, seed)
+    out, stats = sim.apply(change)
+    after = out[change:]
+    if not whole_sessions:
+        return after, rules, stats
+    grouped: dict[str, list[str]] = {}
+    for line in after:
+        block = sim.session_of(line)
+        if block is not None and block not in before:
+            grouped.setdefault(block, []).append(line)
+    return [line for block_lines in grouped.values() for line in block_lines], rules, stats

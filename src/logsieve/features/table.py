@@ -33,6 +33,11 @@ class ParserTemplates(Mapping[int, str]):
     def __init__(self, parser: "DrainParser") -> None:
         self._parser = parser
 
+    @property
+    def parser(self) -> "DrainParser":
+        """The parser viewed (adaptation saves its state with each model version it makes)."""
+        return self._parser
+
     def __getitem__(self, template_id: int) -> str:
         template = self._parser.get(template_id)
         if template is None:

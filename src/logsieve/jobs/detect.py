@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from logsieve.collab import PipelineStats, SequenceVerdict, VerdictWriter
-from logsieve.engine import Engine, EngineConfig, build_engine
+from logsieve.engine import AdaptSection, Engine, EngineConfig, build_engine
 from logsieve.ingest import LogFormat
 from logsieve.llm.base import LLMBackend
 from logsieve.jobs.parse import ParseJobConfig, ParseSummary, parse_stream
@@ -58,12 +58,22 @@ class DetectJobConfig:
     (:mod:`logsieve.explain`). None: when an LLM is configured."""
     max_explanations: int | None = 20
     """LLM calls for explanations in this job (one per new anomaly pattern); None: no cap."""
+    adapt: bool | None = None
+    """Learn from the LLM's answers while running (:mod:`logsieve.engine.adapting`). None: with
+    ``follow`` (a stream runs long enough for a retrain to pay off), not for one pass over files."""
+    adapt_settings: AdaptSection | None = None
+    """The Adapter's settings (default: :class:`AdaptSection`'s)."""
+
+    @property
+    def adapting(self) -> bool:
+        return self.follow if self.adapt is None else self.adapt
 
     def engine_config(self) -> EngineConfig:
         """The engine settings this job names (the rest comes from the model bundle)."""
+        section = (self.adapt_settings or AdaptSection()).model_copy(update={"enabled": self.adapting})
         return EngineConfig(mode=self.mode, llm=self.llm, prompt=self.prompt, tau=self.tau,
                             escalate_unseen=self.escalate_unseen, max_llm_calls=self.max_llm_calls,
-                            coordinator_dir=self.coordinator_dir)
+                            coordinator_dir=self.coordinator_dir, adapt=section)
 
 
 @dataclass
@@ -75,11 +85,13 @@ class DetectSummary(PipelineStats):
     seconds: float = 0.0
     store: str = ""
     explanations: dict[str, Any] | None = None
+    adapt: dict[str, Any] | None = None
+    """The Adapter's state at the end (live version, pseudo-labels, retrains, swaps)."""
 
     def as_dict(self) -> dict[str, Any]:
         return super().as_dict() | {"seconds": round(self.seconds, 3), "lines": self.lines,
                                     "quarantined": self.quarantined, "store": self.store,
-                                    "explanations": self.explanations}
+                                    "explanations": self.explanations, "adapt": self.adapt}
 
 
 def run_detect(
@@ -139,11 +151,12 @@ def run_detect(
         if explainer is not None:
             explainer.close()  # finishes the queued batches (bounded by the cap) before the store closes
         writer.close()
+        engine.close()  # before the store: a retrain finished since the last batch is recorded there
         store.close()
-        engine.close()
     return DetectSummary(**vars(pipeline.stats), lines=parse_summary.lines, quarantined=parse_summary.quarantined,
                          seconds=time.perf_counter() - start, store=str(config.store),
-                         explanations=explainer.explainer.stats.as_dict() if explainer is not None else None)
+                         explanations=explainer.explainer.stats.as_dict() if explainer is not None else None,
+                         adapt=engine.adapt_status())
 
 
 def _live(parser: DrainParser):

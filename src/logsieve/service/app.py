@@ -50,6 +50,7 @@ class Service:
 
     def __init__(self, config: ServeConfig) -> None:
         from logsieve.engine import build_engine
+        from logsieve.engine.adapting import register_base
         from logsieve.jobs.detect import DetectJobConfig
 
         self.config = config
@@ -63,17 +64,21 @@ class Service:
         self.llm_kind = "none" if backend is None else str(backend.get("kind", "embedded"))
         job = DetectJobConfig((), config.model, self.format, config.store, mode=config.mode, llm=backend,
                               tau=config.tau, coordinator_dir=config.coordinator, batch_size=config.batch_size,
-                              max_llm_calls=config.max_llm_calls)
+                              max_llm_calls=config.max_llm_calls, adapt=config.adapt.enabled,
+                              adapt_settings=config.adapt)
+        register_base(self.store, config.model, self.bundle.detector, "served by logsieve serve")
         self.engine = build_engine(config.model, job.engine_config(), self.store, bundle=self.bundle)
         self.pipeline = self.engine.pipeline
-        self.model_version = self._model_version()
         self.model_name = f"{self.bundle.detector}:{config.model.name}"
+        log.info("serving model version %s (%s); adaptation %s", self.engine.live_version, self.engine.run_dir,
+                 "on" if self.engine.adapter is not None else f"off ({self.engine.adapt_off or 'disabled'})")
         self.alerts = self._alerts()
         self.started_at = time.time()
         self.detection = Detection(
-            self.state, self.metrics, bundle=self.bundle, model_dir=config.model, log_format=self.format,
-            grouping=grouping, pipeline=self.pipeline, batch_size=config.batch_size, max_wait_s=config.max_wait_s,
-            checkpoint_s=config.checkpoint_s, model_version=self.model_version,
+            self.state, self.metrics, bundle=self.bundle, model_dir=self.engine.run_dir or config.model,
+            log_format=self.format, grouping=grouping, pipeline=self.pipeline, batch_size=config.batch_size,
+            max_wait_s=config.max_wait_s,
+            checkpoint_s=config.checkpoint_s, model_version=self.engine.live_version, adapter=self.engine.adapter,
             fingerprint=state_fingerprint(model=str(config.model.resolve()), detector=self.bundle.detector,
                                           format=self.format.name, grouping=grouping.model_dump(mode="json")),
             on_verdicts=self.alerts.handle if self.alerts is not None else None)
@@ -85,16 +90,10 @@ class Service:
             self.readers.append(StdinReader(self.state, max_line_bytes=config.max_line_bytes, on_lines=self._took))
         self._root_cause = _find_root_cause()
 
-    def _model_version(self) -> int | None:
-        """The registry's version of the served model; registered as live when it is not there."""
-        from logsieve.adapt.registry import ModelRegistry
-
-        registry = ModelRegistry(self.store)
-        path = str(self.config.model.resolve())
-        known = [m for m in registry.list(self.bundle.detector) if str(Path(m.path).resolve()) == path]
-        if known:
-            return known[-1].version
-        return registry.register(self.bundle.detector, path, live=True, note="served by logsieve serve").version
+    @property
+    def model_version(self) -> int | None:
+        """The registry version judging now (adaptation swaps in new ones while serving)."""
+        return self.engine.live_version
 
     def _alerts(self) -> Any:
         if not self.config.alerts:
@@ -123,9 +122,7 @@ class Service:
         self.detection.stop()
         if self.alerts is not None:
             self.alerts.close()
-        backend = getattr(getattr(self.pipeline, "expert", None), "backend", None)
-        if backend is not None:
-            backend.close()
+        self.engine.close()  # a retrain still running is stopped; the LLM is freed
         self.store.close()
 
     def health(self) -> dict[str, Any]:
@@ -135,7 +132,7 @@ class Service:
         self.metrics.backlog.set(backlog)
         return {"status": status, "version": __version__, "uptime_s": round(time.time() - self.started_at, 3),
                 **queries.counts(self.store.connection), "llm": self.llm_kind, "model": self.model_name,
-                "model_version": self.model_version, "backlog": backlog,
+                "model_version": self.model_version, "adapt": self.engine.adapt_status(), "backlog": backlog,
                 "open_sequences": self.detection.open_sequences, "restored": self.detection.restored,
                 "store_connections": self.store.open_connections, "errors": errors}
 

@@ -14,6 +14,7 @@ Unknown keys are errors: a typo in ``max_body_bytes`` must not silently leave th
     batch_size: 64
     max_wait_s: 2.0
     alerts: {sinks: [{kind: webhook, url: "http://127.0.0.1:9000/hook"}]}
+    adapt: {enabled: true, warmup: 50, retrain_every: 200}   # learning while running (default on)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from logsieve.engine.adapting import AdaptSection
 from logsieve.sessions import GroupingConfig
 
 Mode = Literal["cola", "collaborlog", "small-only", "llm-only"]
@@ -78,6 +80,13 @@ class ServeConfig(BaseModel):
 
     alerts: dict[str, Any] | None = None
     """Passed to ``logsieve.alerts`` as is (see that package's config)."""
+
+    adapt: AdaptSection = Field(default_factory=AdaptSection)
+    """Learning while running (on by default; it runs in mode cola with an LLM and a model
+    bundle that has an example bank): the LLM's answers become pseudo-labels, a background
+    retrain fits a candidate, and a candidate not worse on the newest ones goes live as a new
+    registry version (``logsieve models``). ``enabled: false`` (or ``--no-adapt``) turns it off;
+    the other keys are :class:`~logsieve.adapt.adapter.AdaptConfig`'s."""
 
     @field_validator("llm")
     @classmethod

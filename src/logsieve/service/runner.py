@@ -54,8 +54,13 @@ class Detection:
     def __init__(self, state: ServiceState, metrics: ServiceMetrics, *, bundle: ModelBundle, model_dir: Path,
                  log_format: LogFormat, grouping: GrouperConfig, pipeline: Any, fingerprint: str,
                  batch_size: int, max_wait_s: float, checkpoint_s: float, model_version: int | None = None,
-                 on_verdicts: Callable[[list[SequenceVerdict]], None] | None = None) -> None:
+                 on_verdicts: Callable[[list[SequenceVerdict]], None] | None = None, adapter: Any = None) -> None:
+        """``model_dir``: where a fresh start takes its parser state (the live model version's);
+        ``adapter``: the engine's :class:`~logsieve.engine.adapting.LiveAdapter`, whose finished
+        retrains this thread records while the stream is idle, and whose version each batch is
+        stamped with."""
         self.state, self.metrics = state, metrics
+        self.adapter = adapter
         self.bundle, self.model_dir, self.format, self.grouping = bundle, model_dir, log_format, grouping
         self.pipeline, self.fingerprint, self.model_version = pipeline, fingerprint, model_version
         self.batch_size, self.max_wait_s, self.checkpoint_s = batch_size, max_wait_s, checkpoint_s
@@ -126,6 +131,8 @@ class Detection:
         try:
             self._loop()
             self._commit(checkpoint=True)  # graceful stop: nothing pending is left unjudged
+            if self.adapter is not None:
+                self.adapter.poll(self.templates_view)
         except Exception as exc:  # noqa: BLE001
             self.error = f"detection stopped: {type(exc).__name__}: {exc}"
             log.exception("detection thread failed; ingest goes on, restart the service to resume from the log")
@@ -151,6 +158,8 @@ class Detection:
                     self._pending and now - self._pending_since >= self.max_wait_s):
                 self._commit(checkpoint=False)
             if not rows:
+                if self.adapter is not None:
+                    self.adapter.poll(self.templates_view)  # a model finished while the stream is idle
                 self._wake.wait(0.1)
                 self._wake.clear()
 
@@ -222,6 +231,8 @@ class Detection:
         if seqs:
             done = self.state.judged([sequence_identity(s) for s in seqs])
             seqs = [s for s in seqs if sequence_identity(s) not in done]  # judged before a restart
+        if self.adapter is not None:
+            self.model_version = self.adapter.version  # the version that judges this batch
         verdicts = self._judge(seqs)
         batch = JudgedBatch(verdicts, seqs, self._quarantine, self.model_version)
         if checkpoint:
