@@ -167,3 +167,33 @@ def test_no_adapt_and_no_llm_say_so(served, tmp_path):
     with ServerThread(no_llm) as srv, httpx.Client(base_url=srv.url, timeout=60) as client:
         a = client.get("/health").json()["adapt"]
         assert not a["enabled"] and "no LLM" in a["why"]
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not at /usr/bin/chromium (`make install`)")
+def test_the_dashboard_models_panel_lists_the_versions_the_run_made(served):
+    playwright = pytest.importorskip("playwright.sync_api")
+    with JudgeServer(served["judge"]) as llm:
+        cfg = served["cfg"].model_copy(update={"llm": llm.url})
+        with ServerThread(cfg) as srv, httpx.Client(base_url=srv.url, timeout=60) as client:
+            models = client.get("/models").json()["items"]
+            with playwright.sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+                try:
+                    page = browser.new_page()
+                    page.goto(srv.url + "/")
+                    page.keyboard.press("3")  # the cost & models view
+                    rows = page.locator("#model-rows tr")
+                    playwright.expect(rows).to_have_count(len(models))
+                    live = next(m for m in models if m["status"] == "live")
+                    live_row = page.locator("#model-rows tr", has=page.locator(".mstatus.live"))
+                    playwright.expect(live_row).to_have_count(1)
+                    playwright.expect(live_row).to_contain_text(live["note"])
+                    playwright.expect(page.locator("#model-meta")).to_contain_text(f"{len(models)} versions")
+                    playwright.expect(page.locator("#model-meta")).to_contain_text("adapting")
+                finally:
+                    browser.close()

@@ -883,11 +883,20 @@
     renderModels(models);
   }
 
+  /** What live adaptation is doing (from /health), in a few words for the models panel. */
+  function adaptLine(a) {
+    if (!a) return "";
+    if (!a.enabled) return a.why ? `adaptation off: ${a.why}` : "adaptation off";
+    const doing = a.retraining ? "retraining" : `${fmtN(a.pending)} pseudo-label${a.pending === 1 ? "" : "s"} pending`;
+    return `adapting: ${doing}, ${fmtN(a.swaps)} swapped in this run`;
+  }
+
   function renderModels(models) {
     const st = $("#model-state");
     st.className = "list-state";
     const sorted = models.slice().sort((a, b) => (a.created_at || 0) - (b.created_at || 0));
-    $("#model-meta").textContent = models.length ? `${models.length} version${models.length > 1 ? "s" : ""}` : "";
+    const count = models.length ? `${models.length} version${models.length > 1 ? "s" : ""}` : "";
+    $("#model-meta").textContent = [count, adaptLine(state.health && state.health.adapt)].filter(Boolean).join(" · ");
     const lane = $("#model-lane");
     if (sorted.length) {
       const t0 = sorted[0].created_at, t1 = Math.max(nowS(), sorted[sorted.length - 1].created_at + 1);
