@@ -224,9 +224,9 @@ def main() -> None:
         "escalation_rate_first": rows[0]["escalation_rate"], "escalation_rate_last": rows[-1]["escalation_rate"],
         "f1_first": rows[0]["f1"], "f1_last": rows[-1]["f1"],
         "versions_created": main_arm["versions_created"], "versions_live": main_arm["versions_live"],
-        "judge": {"kind": "WordJudge (simulated)" if args.llm == "simulated" else "embedded",
-                  "failure_events": len(judge.events), "on_test_sessions_before_rewrite": judge_quality,
-                  "calls_answered": judge_server.calls if judge_server is not None else None},
+        "judge": ({"kind": "WordJudge (simulated)", "failure_events": len(judge.events),
+                   "on_test_sessions_before_rewrite": judge_quality, "calls_answered": judge_server.calls}
+                  if judge_server is not None else {"kind": "embedded", "model": args.llm_model or "default"}),
         "arms": {name: {k: v for k, v in arm.items() if k != "keys"} for name, arm in arms.items()},
         "seconds": round(time.perf_counter() - started, 1),
         "work_dir": str(work) if args.keep else None,
