@@ -200,7 +200,10 @@ def test_dashboard_filters_opens_an_anomaly_and_highlights_its_cited_lines(serve
     expect(page.locator("#count")).to_contain_text(f"of {llm_anomalies['total']:,}")
 
     # search inside the filter: the list is what the API answers for the same query
-    newest = llm_anomalies["items"][0]
+    # the newest anomaly whose LLM answer cited lines (one the trust rule kept against an LLM
+    # "normal" cites none: the LLM found nothing to point at)
+    newest = next(item for item in llm_anomalies["items"]
+                  if any(line["cited"] for line in served.get(f"/verdicts/{item['id']}")["lines"]))
     phrase = newest["explanation"]
     searched = served.get("/anomalies", source="llm", q=phrase, limit=1000)
     page.fill("#q", phrase)

@@ -67,8 +67,12 @@ class EngineConfig(BaseModel):
     Measuring the expert on validation must not show it validation's own labels."""
     trust: TrustRule | None = None
     """None: the rule the bundle chose on validation."""
-    escalate_unseen: bool = True
-    """CoLA: a sequence holding a template the small model never saw goes to the LLM."""
+    escalate_unseen: bool | None = None
+    """CoLA: a sequence holding a template the small model never saw goes to the LLM. None (the
+    default): only while adaptation runs, where the known set grows as the LLM's answers are
+    learnt (``known_after``). Without adaptation it would never stop: a model trained on the
+    first minutes of a log has not seen the templates of later phases (HDFS deletes blocks
+    hours after writing them), and on the bundled demo 1,136 of 1,200 sessions held one."""
     max_llm_calls: int | None = Field(default=None, ge=0)
     coordinator_dir: Path | None = None
     """collaborlog: a trained ``autoencoder`` model directory."""
@@ -160,14 +164,15 @@ def build_engine(model_dir: Path, config: EngineConfig | None = None, store: Sto
     bank = full if full is None or config.example_origins is None else full.only(set(config.example_origins))
     bank = bank if bank is not None and len(bank) and config.examples > 0 else None
     knowledge = KnowledgeTable(store) if store is not None and config.knowledge else None
-    collab = CollabConfig(tau=bundle.tau if config.tau is None else config.tau, examples=config.examples,
-                          max_llm_calls=config.max_llm_calls, escalate_unseen=config.escalate_unseen,
-                          trust=config.trust or bundle.trust)
     adapter, off = None, ""
     if adapting:
         off = _why_not_adapt(config, expert, store, full)
         if off:
             log.info("adaptation is off: %s", off)
+    unseen = config.escalate_unseen if config.escalate_unseen is not None else (adapting and not off)
+    collab = CollabConfig(tau=bundle.tau if config.tau is None else config.tau, examples=config.examples,
+                          max_llm_calls=config.max_llm_calls, escalate_unseen=unseen,
+                          trust=config.trust or bundle.trust)
     if adapting and not off:
         detector = load_detector(run_dir)
         adapter = LiveAdapter(config=config.adapt, store=store, model_dir=model_dir, live=live, bundle=bundle,

@@ -43,10 +43,11 @@ class DetectJobConfig:
     batch_size: int = 256
     max_line_bytes: int = 1_000_000
     max_llm_calls: int | None = None
-    escalate_unseen: bool = True
+    escalate_unseen: bool | None = None
     """CoLA: also send sequences holding a template the small model never saw (not in the
     bundle's train and validation sequences) to the knowledge table and the LLM, within
-    ``max_llm_calls``."""
+    ``max_llm_calls``. None: while adaptation runs (see
+    :attr:`logsieve.engine.EngineConfig.escalate_unseen`)."""
     prompt: str = "cola"
     """The expert's prompt: a packaged name or a YAML path."""
     follow: bool = False
