@@ -23,6 +23,23 @@ four pipelines then judge the test sessions in time order, in batches of ``--bat
 * ``collaborlog_static``: CollaborLog (autoencoder coordinator, KNN small model), no evolving;
 * ``collaborlog_evolve``: CollaborLog with the Evolver (LLM judgements update both models).
 
+The two CoLA arms run what ``detect`` and ``serve`` run (issue 18): the fitted small model is
+saved as a model bundle as ``logsieve train`` saves it (:func:`logsieve.engine.write_bundle`:
+detector, parser state, tau for ``--max-call-rate`` on validation, known templates, the example
+bank of labelled train and validation sequences), and each arm is built from it by
+:func:`logsieve.engine.build_engine`, with a fresh SQLite store and the judge passed in as the
+engine's expert. ``cola_adapt`` is the engine's own live adaptation (``adapt:`` section,
+:class:`~logsieve.engine.adapting.LiveAdapter`): its train and validation splits come from the
+bundle's example bank, each retrain is written as a model version beside the store and
+registered, and a swapped-in model gets tau re-chosen on validation (``--fixed-tau``: kept).
+Two settings differ from what ``detect`` runs by default, and both are flags: the trust rule
+(``--trust llm``, CoLA's Algorithm 1, as every earlier run of this benchmark; ``bundle``: the
+rule an uncalibrated bundle carries, the LLM may not overturn the small model's alarm) and the
+knowledge table (off, as before: the simulated judge answers per session, and the table would
+copy one session's answer to every session with the same templates; ``--knowledge`` turns it
+on). The CollaborLog arms are still wired here: the engine builds CollaborLog without the
+Evolver.
+
 Per time slice (the test sessions before the change, then ``--slices`` equal slices after it):
 F1 and LLM-call rate of each. Then the noisy-label filter: the pseudo-labels ``cola_adapt``
 collected (with the judge's own errors), and the same with 10% and 30% of them flipped on
@@ -54,14 +71,15 @@ from pathlib import Path
 
 import numpy as np
 
-from logsieve.adapt.adapter import Adapter, AdaptConfig
+from logsieve.adapt.adapter import AdaptConfig
 from logsieve.adapt.evolve import EvolveConfig, Evolver, clone_detector
 from logsieve.adapt.noise import NoiseFilterConfig
-from logsieve.adapt.swap import ModelSlot
-from logsieve.collab import CollabConfig, CollaborLogPipeline, ColaPipeline
-from logsieve.collab.tau import choose_tau
+from logsieve.collab import CollabConfig, CollaborLogPipeline
+from logsieve.collab.trust import TrustRule
 from logsieve.detectors import make_detector
 from logsieve.detectors.base import SequenceBatch, prf
+from logsieve.engine import AdaptSection, Engine, EngineConfig, build_engine, write_bundle
+from logsieve.engine.adapting import read_version_meta
 from logsieve.evaluate.collab_eval import evenly
 from logsieve.evaluate.datasets import get_dataset_spec, load_dataset, resolve_data_dir
 from logsieve.evaluate.detection import split_batches
@@ -69,7 +87,9 @@ from logsieve.evaluate.evolution import UpgradeSimulator, describe
 from logsieve.evaluate.label_noise import filter_precision
 from logsieve.evaluate.simulated_expert import simulated_expert
 from logsieve.evaluate.splits import SplitConfig, split_counts
+from logsieve.jobs.bundle import ModelBundle
 from logsieve.records import Sequence
+from logsieve.store import Store
 
 ARMS = ("no_adapt", "cola_adapt", "collaborlog_static", "collaborlog_evolve")
 
@@ -121,6 +141,51 @@ def make_expert(args, labels, prompt):
     return Expert(make_backend(backend_config("embedded")), ExpertConfig(prompt=prompt))
 
 
+def no_embed(seqs: list[Sequence], templates) -> np.ndarray:
+    """The example bank's embedder for the simulated judge: it is shown no examples
+    (``examples`` 0), so the bank serves only as the Adapter's train and validation splits and
+    loading MiniLM to embed 3,450 sequences would buy nothing."""
+    return np.zeros((len(seqs), 1), dtype=np.float32)
+
+
+def save_bundle(args, small, train: SequenceBatch, validation: SequenceBatch, ds, work: Path) -> Path:
+    """The fitted small model as a model bundle, as ``logsieve train`` saves one."""
+    model_dir = work / "model"
+    write_bundle(model_dir, small, train, validation, parser=ds.parser, dataset=ds.spec.name,
+                 log_format=ds.spec.format, grouping=ds.spec.grouping, max_call_rate=args.max_call_rate,
+                 embed=no_embed if args.expert == "simulated" else None)
+    return model_dir
+
+
+def cola_engine(args, arm: str, model_dir: Path, tau: float, truth_by_key, templates, work: Path) -> tuple[Engine, Store]:
+    """A CoLA arm built by the engine from the bundle, in its own store (closed by the caller).
+
+    ``cola_adapt`` runs the engine's live adaptation with the benchmark's settings: synchronous
+    retrains (a replay is deterministic), ``--warmup``, ``--retrain-every``, ``--known-after``, the
+    filter seeded; tau re-chosen for each swapped-in model on validation within
+    ``--max-call-rate`` unless ``--fixed-tau`` (an explicit tau turns the engine's re-choosing off)."""
+    adapt = None
+    if arm == "cola_adapt":
+        adapt = AdaptSection(warmup=args.warmup, retrain_every=args.retrain_every, background=False,
+                             known_after=args.known_after, filter=NoiseFilterConfig(seed=args.seed),
+                             max_call_rate=args.max_call_rate, models_dir=work / f"{arm}.models")
+    config = EngineConfig(mode="cola", adapt=adapt, escalate_unseen=args.escalate_unseen,
+                          tau=tau if args.fixed_tau else None, examples=0 if args.expert == "simulated" else 3,
+                          knowledge=args.knowledge, trust=TrustRule.llm_decides() if args.trust == "llm" else None)
+    store = Store(work / f"{arm}.db")
+    engine = build_engine(model_dir, config, store, expert=make_expert(args, truth_by_key, "cola"),
+                          templates=templates, embed=no_embed if args.expert == "simulated" else None)
+    if arm == "cola_adapt" and engine.adapter is None:
+        raise SystemExit(f"the engine did not adapt: {engine.adapt_off}")
+    return engine, store
+
+
+def version_taus(engine: Engine) -> list[float]:
+    """The tau each swapped-in version was given (from its ``adapt.json``), oldest first."""
+    metas = [read_version_meta(Path(e.path)) for e in (engine.adapter.recorded if engine.adapter else [])]
+    return [round(m.tau, 6) for m in metas if m is not None and m.live and m.tau is not None]
+
+
 def run_arm(pipeline, seqs: list[Sequence], templates, batch: int, on_batch=None):
     """Judge ``seqs`` in time-ordered batches; per sequence (abnormal, asked the LLM)."""
     abnormal, called, given = [], [], []
@@ -163,6 +228,12 @@ def main() -> None:
                          "LLM (CollabConfig.escalate_unseen; --no-escalate-unseen reproduces the earlier runs)")
     ap.add_argument("--fixed-tau", action="store_true",
                     help="keep the first model's tau after a swap (default: re-choose it for the new model on validation)")
+    ap.add_argument("--trust", choices=("llm", "bundle"), default="llm",
+                    help="CoLA arms' trust rule: llm (the LLM's answer stands, CoLA's Algorithm 1, as every earlier run) "
+                         "or bundle (the rule the saved bundle carries: uncalibrated, the small model's alarm stands)")
+    ap.add_argument("--knowledge", action=argparse.BooleanOptionalAction, default=False,
+                    help="CoLA arms: reuse earlier LLM answers from the store's knowledge table (off: every routed "
+                         "session asks the judge, as every earlier run)")
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--expert", choices=("simulated", "embedded"), default="simulated")
     ap.add_argument("--expert-error", type=float, default=None,
@@ -213,10 +284,12 @@ def main() -> None:
     log(f"{len(train)} train / {len(validation)} validation / {len(seqs)} test sessions, {first_post} before the change")
 
     log(f"fitting {args.detector}, autoencoder, knn")
-    make = functools.partial(make_detector, args.detector, {"seed": args.seed})
-    small = make()
+    small = make_detector(args.detector, {"seed": args.seed})
     small_fit = small.fit(train, validation).as_dict()
-    tau = choose_tau(small.score(validation), args.max_call_rate)
+    work_dir = tempfile.TemporaryDirectory(prefix="logsieve-evolution-")
+    work = Path(work_dir.name)
+    model_dir = save_bundle(args, small, train, validation, ds, work)
+    tau = ModelBundle.load(model_dir).tau  # chosen on validation within --max-call-rate, as `train` does
     coordinator = knn = None
     if any(a.startswith("collaborlog") for a in arms):
         coordinator = make_detector("autoencoder", {"seed": args.seed})
@@ -224,8 +297,6 @@ def main() -> None:
         knn = make_detector("knn", {"seed": args.seed})
         knn.fit(train, validation)
     collab = CollabConfig(tau=tau, examples=0 if args.expert == "simulated" else 3)
-    cola_collab = collab.model_copy(update={"escalate_unseen": args.escalate_unseen})
-    train_templates = {t for s in train.sequences for t in s.template_ids}
     bank = None
     if args.expert == "embedded":
         from logsieve.evaluate.collab_eval import _bank
@@ -234,33 +305,13 @@ def main() -> None:
 
     results: dict[str, dict] = {}
     pseudo_by_arm: dict[str, list[Sequence]] = {}
-    adapter = None
     evolver = None
     for arm in arms:
         t0 = time.perf_counter()
-        if arm == "no_adapt":
-            pipe = ColaPipeline(small, make_expert(args, truth_by_key, "cola"), examples=bank, config=cola_collab,
-                                known_templates=train_templates)
-        elif arm == "cola_adapt":
-            slot = ModelSlot(small)
-            holder: list = []
-
-            def retune(outcome, slot=slot, holder=holder):
-                # tau belongs to a model: a swapped-in model gets its own, by the same rule
-                # (the validation call budget), else the old tau sets a different call rate
-                if outcome.swapped and holder and not args.fixed_tau:
-                    new_tau = choose_tau(slot.current.score(validation), args.max_call_rate)
-                    holder[0].config = cola_collab.model_copy(update={"tau": new_tau})
-                    taus.append(round(new_tau, 6))
-
-            taus: list[float] = [round(tau, 6)]
-            adapter = Adapter(slot, make, train, validation,
-                              AdaptConfig(warmup=args.warmup, retrain_every=args.retrain_every, background=False,
-                                          known_after=args.known_after,
-                                          filter=NoiseFilterConfig(seed=args.seed)), on_done=retune)
-            pipe = ColaPipeline(slot, make_expert(args, truth_by_key, "cola"), examples=bank, config=cola_collab,
-                                adapter=adapter)  # known templates: the adapter's (grow on a swap)
-            holder.append(pipe)
+        engine = store = None
+        if arm in ("no_adapt", "cola_adapt"):
+            engine, store = cola_engine(args, arm, model_dir, tau, truth_by_key, templates, work)
+            pipe = engine.pipeline
         elif arm == "collaborlog_static":
             pipe = CollaborLogPipeline(clone_detector(coordinator), clone_detector(knn),
                                        make_expert(args, truth_by_key, "collaborlog"), examples=bank, config=collab)
@@ -277,8 +328,12 @@ def main() -> None:
                                       on_batch=lambda n: log(f"  {arm}: {n}/{len(seqs)}") if n % 2000 < args.batch else None)
         pseudo_by_arm[arm] = [Sequence(s.key, list(s.template_ids), label=int(y))
                               for s, y, c in zip(seqs, given, called) if c and y is not None]
-        if pipe.expert is not None:
-            pipe.expert.backend.close()  # an embedded model holds ~0.7 GB; one arm at a time
+        adapter = engine.adapter if engine is not None else None
+        if engine is not None:
+            engine.close()  # records a retrain still unrecorded; frees an embedded model (~0.7 GB): one arm at a time
+            store.close()
+        elif pipe.expert is not None:
+            pipe.expert.backend.close()
         post_p = prf(pred[first_post:], labels[first_post:])
         pre_p = prf(pred[:first_post], labels[:first_post])
         results[arm] = {"pre_f1": round(pre_p["f1"], 4), "post_f1": round(post_p["f1"], 4),
@@ -299,13 +354,17 @@ def main() -> None:
             results[arm]["drift_onsets"] = adapter.stats.drift_onsets  # sessions judged when drift switched on
             results[arm]["first_post_index"] = first_post
             results[arm]["pseudo_labels"] = adapter.stats.pseudo_labels
-            results[arm]["taus"] = taus
+            results[arm]["taus"] = [round(tau, 6)] + version_taus(engine)
+            results[arm]["versions"] = [{"version": e.version, "status": e.status, "note": e.note}
+                                        for e in adapter.recorded]  # what `logsieve models` would list
         if arm == "collaborlog_evolve" and evolver is not None:
             results[arm]["updates"] = evolver.stats.updates
             results[arm]["learnt"] = evolver.stats.learnt
             results[arm]["judgements"] = evolver.stats.judgements
         log(f"  {arm}: pre F1 {results[arm]['pre_f1']}, post F1 {results[arm]['post_f1']}, "
             f"{results[arm]['llm_calls']} LLM calls, {results[arm]['seconds']} s")
+
+    work_dir.cleanup()
 
     # ------------------------------------------------------------------ the label filter
     filt: list[dict] = []
@@ -331,6 +390,7 @@ def main() -> None:
         "expert": args.expert, "expert_error": ({"normal": args.expert_error_normal, "abnormal": args.expert_error_abnormal}
                          if args.expert == "simulated" else None),
         "detector": args.detector, "tau": round(tau, 6), "limit": args.limit, "escalate_unseen": args.escalate_unseen,
+        "cola_built_by": "engine", "trust": args.trust, "knowledge": args.knowledge, "fixed_tau": args.fixed_tau,
         "pre_change_f1": results["no_adapt"]["pre_f1"] if "no_adapt" in results else None,
         "no_adapt_f1": arm_f1("no_adapt"), "cola_adapt_f1": arm_f1("cola_adapt"),
         "collaborlog_static_f1": arm_f1("collaborlog_static"), "collaborlog_adapt_f1": arm_f1("collaborlog_evolve"),

@@ -6,6 +6,9 @@ process, and prints one row per run: pre-change F1, no-adaptation and CoLA-adapt
 the change, whether CoLA is within 0.03 of pre-change, and the LLM-call rates. A default chosen
 from a single benchmark run could be luck; this is the check that it is not.
 
+Both arms are built by the engine that ``detect`` and ``serve`` run (``evolution.py`` saves the
+fitted model as a bundle and builds each arm with ``logsieve.engine.build_engine``).
+
 Usage: python benchmarks/evolution_grid.py [--ratios 0.2,0.3] [--seeds 0,1,2] [--known-after 1,5,20] [--json]
 """
 

@@ -254,6 +254,11 @@ class LiveAdapter(Adapter):
     def observe(self, verdicts, seqs: list[Sequence], templates: Mapping[int, str]) -> None:
         self.poll(templates)
         super().observe(verdicts, seqs, templates)
+        if not self.config.background:
+            # a synchronous retrain has just finished in this thread: record it now, so its
+            # model, tau and known templates judge the next batch (as in the Adapter alone),
+            # not the one after
+            self.poll(templates)
 
     def poll(self, templates: Mapping[int, str] | None = None) -> int:
         """Record the retrains finished since the last call (from the detecting thread, which

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,6 +41,9 @@ from logsieve.jobs.bundle import ModelBundle
 from logsieve.llm.base import LLMBackend
 from logsieve.records import Sequence
 from logsieve.store import Store
+
+if TYPE_CHECKING:
+    from logsieve.llm.expert import Expert
 
 log = logging.getLogger("logsieve.engine")
 
@@ -135,10 +138,16 @@ class Engine:
 
 def build_engine(model_dir: Path, config: EngineConfig | None = None, store: Store | None = None, *,
                  backend: LLMBackend | None = None, templates: Mapping[int, str] | None = None,
-                 embed: Embed | None = None, bundle: ModelBundle | None = None) -> Engine:
+                 embed: Embed | None = None, bundle: ModelBundle | None = None,
+                 expert: Expert | None = None) -> Engine:
     """Assemble the pipeline ``config.mode`` names from the bundle in ``model_dir``.
 
     ``backend``: an LLM backend object instead of ``config.llm`` (tests, shared backends);
+    ``expert``: a whole expert object instead of one built from ``backend`` / ``config.llm``
+    (e.g. the benchmarks' simulated judge, :class:`~logsieve.evaluate.simulated_expert.SimulatedExpert`,
+    which must see each judged sequence, not only the prompt a backend gets). Its own prompt is
+    used, so ``config.prompt`` does not apply; like ``backend`` it belongs to the engine from
+    then on (:meth:`Engine.close` closes its backend; a small-only engine closes it at once);
     ``templates``: the id -> text view of the sequences to judge when they were parsed elsewhere
     (an evaluation data set parsed with the same parser state), else the bundle's parser;
     ``embed``: the example embedder (default: MiniLM, loaded only if the bank is used).
@@ -158,7 +167,9 @@ def build_engine(model_dir: Path, config: EngineConfig | None = None, store: Sto
         templates = ParserTemplates(parser) if parser is not None else {}
     known = set(bundle.known_templates) if bundle.known_templates is not None else \
         ({t.id for t in parser.templates} if parser is not None else set())
-    expert = _expert(config, backend)
+    if expert is not None and backend is not None:
+        raise ValueError("give build_engine an expert or a backend, not both")
+    expert = _expert(config, backend) if expert is None else _given_expert(config, expert)
     adapting = config.adapt is not None and config.adapt.enabled
     full = _bank(run_dir, templates, embed) if expert is not None and (config.examples > 0 or adapting) else None
     bank = full if full is None or config.example_origins is None else full.only(set(config.example_origins))
@@ -218,6 +229,15 @@ def _expert(config: EngineConfig, backend: LLMBackend | None):
         backend = make_backend(config.llm)
     prompt = "collaborlog" if config.mode == "collaborlog" else config.prompt
     return Expert(backend, ExpertConfig(prompt=prompt))
+
+
+def _given_expert(config: EngineConfig, expert: Expert) -> Expert | None:
+    """The caller's expert, or None in small-only mode (which asks no one; closed, as
+    :func:`_expert` closes a backend it will not use)."""
+    if config.mode == "small-only":
+        expert.backend.close()
+        return None
+    return expert
 
 
 def _bank(model_dir: Path, templates: Mapping[int, str], embed: Embed | None) -> ExampleBank | None:
