@@ -89,3 +89,26 @@ def test_a_synchronous_retrain_judges_the_very_next_batch(demo_model, demo_data,
             assert engine.live_version == adapter.recorded[0].version
             assert engine.pipeline.config.tau == pytest.approx(adapter.bundle.tau)
         engine.close()
+
+
+def test_every_swap_leaves_each_learnt_pseudo_label_in_the_bank_once(demo_model, demo_data, truth, tmp_path):
+    adapt = AdaptSection(warmup=20, retrain_every=40, known_after=3, filter={"warmup": 10}, background=False,
+                         retrain_interval=None)
+    width = np.load(demo_model / "examples.npy").shape[1]
+    with Store(tmp_path / "s.db") as store:
+        engine = build_engine(demo_model, ASK_ALL.model_copy(update={"adapt": adapt}), store,
+                              expert=simulated_expert(truth, error_rate=0.0), templates=demo_data.templates,
+                              embed=lambda seqs, templates: np.zeros((len(seqs), width), dtype=np.float32))
+        seqs = split_batches(demo_data)[2].sequences[:300]
+        for i in range(0, len(seqs), 50):
+            engine.judge(seqs[i:i + 50])
+        adapter = engine.adapter
+        engine.close()
+        assert adapter.swaps >= 2  # each retrain offered every pseudo-label so far
+        origins = [o for _, _, o in adapter.bank.entries()]
+        pseudo = [s.key for s, _, o in adapter.bank.entries() if o == "pseudo"]
+        assert len(pseudo) == len(set(pseudo)) == len(adapter._added)  # the newest live model's kept set, once
+        assert origins.count("train") == 240 and origins.count("validation") == 120  # none pushed out
+        live = [e for e in adapter.recorded if e.status == "live"][-1]
+        saved = [line for line in (Path(live.path) / "examples.jsonl").read_text().splitlines() if '"pseudo"' in line]
+        assert len(saved) == len(pseudo)

@@ -50,6 +50,20 @@ class ExampleBank:
             self._vecs = self._vecs[-self.max_size:]
             self._origins = self._origins[-self.max_size:]
 
+    def discard(self, seqs: list[Sequence]) -> int:
+        """Remove these very examples (the objects given to :meth:`add`, matched by identity, so
+        another example with the same key is kept); the number removed. Live adaptation
+        replaces the pseudo-labelled examples it added when a newer model learnt from a newer
+        set."""
+        gone = {id(s) for s in seqs}
+        keep = [i for i, (s, _, _) in enumerate(self._seqs) if id(s) not in gone]
+        removed = len(self._seqs) - len(keep)
+        if removed:
+            self._seqs = [self._seqs[i] for i in keep]
+            self._origins = [self._origins[i] for i in keep]
+            self._vecs = self._vecs[keep] if keep else np.zeros((0, 0), dtype=np.float32)
+        return removed
+
     def entries(self) -> list[tuple[Sequence, str, str]]:
         """(sequence, status, origin) of every example, oldest first."""
         return [(s, st, o) for (s, _, st), o in zip(self._seqs, self._origins)]
