@@ -3,14 +3,21 @@
 during >= 0.7x of without).
 
 The HDFS sample test stream (cycled) goes through CoLA's pipeline (LogMoE small model, tau
-chosen on validation, a knowledge table in a fresh store, no LLM: the measurement is about the
-detector, not LLM latency) in blocks of ``--block`` sequences, each block timed. Phases
+chosen on validation, a knowledge table in a fresh store, no LLM call: the measurement is about
+the detector, not LLM latency) in blocks of ``--block`` sequences, each block timed. The
+pipeline is the one ``detect --follow`` and ``serve`` run: the fitted model is saved as a bundle
+(:func:`logsieve.engine.write_bundle`) and built by :func:`logsieve.engine.build_engine` with
+live adaptation on (its train and validation splits from the bundle's example bank). The engine
+adapts only with an expert, so it gets a simulated one and a budget of 0 LLM calls: it is never
+asked, and a routed sequence keeps the small model's verdict, as with no LLM. Phases
 alternate in the same run: A (no retrain) for ``--a-seconds``, then B (a real retrain of the
 adapter: warm-up LogMoE fit, GMM filter, candidate fit, validation, swap), A, B, ..., ending
 with A, so machine noise that drifts over the run falls on both sides. A block that straddles
 the end of a retrain is dropped. The retrain learns from the first ``--pseudo`` test
 sequences labelled with their true labels, standing in for LLM pseudo-labels (what they
-contain does not matter to the throughput; they are not scored on).
+contain does not matter to the throughput; they are not scored on). Each finished retrain is
+recorded (a model version written beside the store and registered) by the detecting thread
+after the B phase, untimed, as ``serve`` does between batches.
 
 ``--isolation process`` (the default of ``AdaptConfig``) fits in a spawned child at niceness
 +10 with one torch thread; ``thread`` fits in a thread of this process (the earlier way);
@@ -23,7 +30,6 @@ Usage: nice -n 10 python benchmarks/retrain_throughput.py [--rounds 2] [--a-seco
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import sys
@@ -32,13 +38,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from logsieve.adapt import ModelSlot
-from logsieve.adapt.adapter import AdaptConfig, Adapter
-from logsieve.collab import CollabConfig, ColaPipeline, KnowledgeTable
-from logsieve.collab.tau import choose_tau
+import numpy as np
+
+from logsieve.collab import ColaPipeline
+from logsieve.engine import AdaptSection, EngineConfig, build_engine, write_bundle
+from logsieve.engine.adapting import LiveAdapter
 from logsieve.detectors import make_detector
 from logsieve.evaluate.datasets import load_dataset
 from logsieve.evaluate.detection import split_batches
+from logsieve.evaluate.simulated_expert import simulated_expert
 from logsieve.store import Store
 
 
@@ -79,11 +87,17 @@ class Stream:
         return len(chunk), time.perf_counter() - start
 
 
-def measure(args, isolation: str, ds, train, validation, test, live) -> dict:
-    slot = ModelSlot(live)
-    cfg = AdaptConfig(warmup=10**9, background=True, isolation=isolation)  # retrains only when asked
-    make = functools.partial(make_detector, args.detector)
-    adapter = Adapter(slot, make, train, validation, cfg)
+def no_embed(seqs, templates) -> np.ndarray:
+    """The example bank's embedder: no prompt is built here, so the bank serves only as the
+    Adapter's train and validation splits, and MiniLM need not be loaded."""
+    return np.zeros((len(seqs), 1), dtype=np.float32)
+
+
+def measure(args, isolation: str, ds, test, model_dir: Path) -> dict:
+    adapt = AdaptSection(warmup=10**9, background=True, isolation=isolation)  # retrains only when asked
+    # no LLM call (budget 0) and no never-seen routing: the pipeline the earlier runs timed
+    config = EngineConfig(mode="cola", adapt=adapt, examples=0, max_llm_calls=0, escalate_unseen=False)
+    truth = {s.key: int(s.label or 0) for s in ds.sequences}
     pseudo = test.sequences[: args.pseudo]
 
     @dataclass
@@ -91,15 +105,18 @@ def measure(args, isolation: str, ds, train, validation, test, live) -> dict:
         source: str
         abnormal: bool
 
-    adapter.observe([Said("llm", bool(s.label)) for s in pseudo], pseudo, ds.templates)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
-        tau = choose_tau(live.score(validation), 0.1)
+        engine = build_engine(model_dir, config, store, expert=simulated_expert(truth), templates=ds.templates,
+                              embed=no_embed)
+        adapter = engine.adapter
+        if adapter is None:
+            raise SystemExit(f"the engine did not adapt: {engine.adapt_off}")
+        adapter.observe([Said("llm", bool(s.label)) for s in pseudo], pseudo, ds.templates)
+        tau = engine.pipeline.config.tau
         # the adapter rides in the pipeline as in `detect` and `serve`: each block is scored after
-        # Adapter.share_cores (no LLM here, so no pseudo-labels reach it and nothing retrains unasked)
-        pipeline = ColaPipeline(slot, None, KnowledgeTable(store), config=CollabConfig(tau=tau, examples=0),
-                                adapter=adapter)
-        stream = Stream(pipeline, test.sequences, dict(ds.templates), args.block)
+        # Adapter.share_cores (no LLM call here, so no pseudo-labels reach it and nothing retrains unasked)
+        stream = Stream(engine.pipeline, test.sequences, dict(ds.templates), args.block)
         for _ in range(3):  # warm up: first blocks pay for lazy imports and caches
             stream.one_block()
         for r in range(args.rounds):
@@ -108,6 +125,8 @@ def measure(args, isolation: str, ds, train, validation, test, live) -> dict:
             print(json.dumps({"isolation": isolation, "round": r, "A": stream.phases[-2].as_dict(),
                               "B": stream.phases[-1].as_dict()}), file=sys.stderr, flush=True)
         stream.phases.append(_phase_a(stream, args.a_seconds))
+        versions = len(adapter.recorded)
+        engine.close()
         store.close()
     a = [p for p in stream.phases if p.kind == "A"]
     b = [p for p in stream.phases if p.kind == "B"]
@@ -117,7 +136,7 @@ def measure(args, isolation: str, ds, train, validation, test, live) -> dict:
             "during_retrain_seq_per_s": round(rate_b, 1), "ratio": round(rate_b / rate_a, 3),
             "retrains": len(b), "retrain_seconds": [round(p.retrain_seconds or 0, 1) for p in b],
             "outcomes": [p.outcome for p in b], "phases": [p.as_dict() for p in stream.phases],
-            "tau": round(tau, 6)}
+            "tau": round(tau, 6), "versions_recorded": versions}
 
 
 def _phase_a(stream: Stream, seconds: float) -> Phase:
@@ -130,7 +149,7 @@ def _phase_a(stream: Stream, seconds: float) -> Phase:
     return phase
 
 
-def _phase_b(stream: Stream, adapter: Adapter) -> Phase:
+def _phase_b(stream: Stream, adapter: LiveAdapter) -> Phase:
     phase = Phase("B")
     started = time.perf_counter()
     done_before = len(adapter.outcomes)
@@ -145,6 +164,7 @@ def _phase_b(stream: Stream, adapter: Adapter) -> Phase:
         phase.blocks += 1
     adapter.join()
     phase.retrain_seconds = time.perf_counter() - started
+    adapter.poll(stream.templates)  # record the version now, untimed, not inside the next timed block
     new = adapter.outcomes[done_before:]
     phase.outcome = new[-1].reason if new else "no outcome"
     return phase
@@ -169,8 +189,12 @@ def main() -> None:
     fit_start = time.perf_counter()
     live.fit(train, validation)
     fit_seconds = time.perf_counter() - fit_start
-    runs = [measure(args, iso, ds, train, validation, test, live)
-            for iso in (("process", "thread") if args.isolation == "both" else (args.isolation,))]
+    with tempfile.TemporaryDirectory(prefix="logsieve-throughput-") as tmp:
+        model_dir = Path(tmp) / "model"  # saved as `logsieve train` saves it; tau within a 10% validation call rate
+        write_bundle(model_dir, live, train, validation, parser=ds.parser, dataset=ds.spec.name,
+                     log_format=ds.spec.format, grouping=ds.spec.grouping, max_call_rate=0.1, embed=no_embed)
+        runs = [measure(args, iso, ds, test, model_dir)
+                for iso in (("process", "thread") if args.isolation == "both" else (args.isolation,))]
     out = {"dataset": args.dataset, "detector": args.detector, "block": args.block, "rounds": args.rounds,
            "a_seconds": args.a_seconds, "pseudo_labels": args.pseudo, "cpus": os.cpu_count(),
            "loadavg_at_start": [round(x, 2) for x in load], "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
