@@ -42,7 +42,7 @@ calls: each row records the load average before and after it.
 Usage: python benchmarks/prompt_matrix.py [--datasets hdfs-sample,bgl-2k,openstack-kalaki-ait]
        [--models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b] [--views catalogue,text,text+line]
        [--orders status-first,evidence-first] [--anomalous 8] [--normal 8] [--examples 3]
-       [--threads 2] [--out benchmarks/results/prompt_matrix.json] [--resume] [--run-all] [--json]
+       [--threads 2] [--out benchmarks/results/prompt_matrix.json] [--resume] [--run-all] [--report] [--json]
 """
 
 from __future__ import annotations
@@ -245,6 +245,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--resume", action="store_true", help="skip combinations already in --out for the same sample")
     ap.add_argument("--run-all", action="store_true", help="also run text+line on data sets without raw lines")
+    ap.add_argument("--report", action="store_true", help="run nothing: the table and choice from --out as it stands")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     datasets, models = args.datasets.split(","), args.models.split(",")
@@ -258,14 +259,14 @@ def main() -> None:
     sample = {"anomalous": args.anomalous, "normal": args.normal, "examples": args.examples, "threads": args.threads}
 
     doc: dict[str, Any] = {"sample": sample, "datasets": {}, "rows": {}}
-    if args.resume and args.out.exists():
+    if (args.resume or args.report) and args.out.exists():
         old = json.loads(args.out.read_text())
         if old.get("sample") != sample:
             sys.exit(f"--resume: {args.out} holds another sample ({old.get('sample')}); use another --out")
         doc = old
 
     judged: dict[str, Judged] = {}
-    for name in datasets:
+    for name in datasets if not args.report else ():
         log(f"loading {name} ...")
         judged[name] = Judged(name, load_dataset(name), args.anomalous, args.normal, args.examples)
         doc["datasets"][name] = judged[name].describe()
@@ -273,7 +274,7 @@ def main() -> None:
 
     # the first model's rows all come first (the small model is the quick one); then view by
     # view in --views order, each on every data set, so a run cut short holds whole views
-    for model in models:
+    for model in models if not args.report else ():
         for view in views:
             for name in datasets:
                 todo = [o for o in orders if row_key(name, model, view, o) not in doc["rows"]]
@@ -294,11 +295,11 @@ def main() -> None:
                         doc["rows"][key] = {**r, "model_load_seconds": load_seconds}
                         log(f"  F1 {r['f1']} P {r['precision']} R {r['recall']} p50 {r['p50_seconds']} s "
                             f"prompt {r['prompt_tokens']} tok, warm {r['warm_seconds']} s, load {r['load_avg']}")
-                        fill_same_as(doc, judged, args.run_all)
+                        fill_same_as(doc, args.run_all)
                         save(doc, args.out)
                 finally:
                     backend.close()
-    fill_same_as(doc, judged, args.run_all)
+    fill_same_as(doc, args.run_all)
     rows = [doc["rows"][row_key(d, m, v, o)] for m in models for d in datasets for v in views for o in orders
             if row_key(d, m, v, o) in doc["rows"]]
     doc["chosen"] = choose(rows, datasets)
@@ -307,13 +308,13 @@ def main() -> None:
     print(json.dumps({"sample": sample, "datasets": doc["datasets"], "table": table(rows), "chosen": doc["chosen"]}))
 
 
-def fill_same_as(doc: dict[str, Any], judged: dict[str, Judged], run_all: bool) -> None:
+def fill_same_as(doc: dict[str, Any], run_all: bool) -> None:
     """text+line rows of data sets without raw lines: the text row's figures, marked."""
     if run_all:
         return
     for r in list(doc["rows"].values()):
-        data = judged.get(r["dataset"])
-        if r["view"] != "text" or data is None or data.raw_lines:
+        data = doc["datasets"].get(r["dataset"])
+        if r["view"] != "text" or data is None or data["raw_lines"]:
             continue
         twin = row_key(r["dataset"], r["model"], "text+line", r["order"])
         if twin not in doc["rows"] or doc["rows"][twin].get("same_as"):

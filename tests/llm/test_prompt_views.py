@@ -3,6 +3,7 @@ items) and answer orders (status first, evidence first), as the prompt YAML choo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -177,3 +178,13 @@ def test_embedded_evidence_first_answer_parses_into_a_verdict():
     assert answer.ok and isinstance(answer.verdict, Verdict) and answer.malformed == 0
     assert all(0 <= i < 3 for i in answer.verdict.lines)
     assert list(json.loads(recording.texts[0])) == ["lines", "explanation", "status"]  # the grammar kept the order
+
+
+CHOSEN = "cola-catalogue-status"
+"""The variant benchmarks/prompt_matrix.py chose on validation for the default (0.5B) model
+(benchmarks/RESULTS.md, "Prompt views and answer order (issue 18)")."""
+
+
+def test_the_default_cola_prompt_is_the_variant_validation_chose():
+    cola, chosen = load_prompt("cola"), load_prompt(CHOSEN)
+    assert dataclasses.replace(cola, name=chosen.name, version=chosen.version) == chosen
