@@ -144,6 +144,15 @@ def nearest_left_out(judged: list[Sequence], labelled: list[Sequence], templates
 
 # --------------------------------------------------------------------------- one combination
 
+def _portable(key: str) -> str:
+    """A window key names its source file; kept relative to the data folder, so the results
+    file names no path of the machine that made it."""
+    from logsieve.evaluate.datasets import default_data_dir
+
+    root = str(default_data_dir().resolve()) + "/"
+    return key.replace(root, "", 1) if key.startswith(root) else key
+
+
 def run_row(judged: Judged, backend: LLMBackend, model: str, view: str, order: str) -> dict[str, Any]:
     """Judge the sample with one prompt on ``backend``, after one untimed question; the row's figures."""
     expert = Expert(backend, ExpertConfig(prompt=prompt_name(view, order)))
@@ -154,7 +163,7 @@ def run_row(judged: Judged, backend: LLMBackend, model: str, view: str, order: s
     for seq, shots in zip(judged.seqs, judged.shots):
         a = expert.judge(seq, judged.templates, shots)
         v = a.verdict
-        calls.append({"key": seq.key, "label": seq.label, "status": v.status if v else None,
+        calls.append({"key": _portable(seq.key), "label": seq.label, "status": v.status if v else None,
                       "explanation": v.explanation if v else None, "lines": v.lines if v else None,
                       "seconds": round(a.seconds, 3), "prompt_tokens": a.prompt_tokens,
                       "cached_tokens": a.cached_tokens, "completion_tokens": a.completion_tokens,
