@@ -7,12 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from logsieve.engine import EngineConfig, build_engine
 from logsieve.engine.calibrate import CalibrationConfig, calibrate_trust
-from logsieve.evaluate.datasets import load_dataset
-from logsieve.evaluate.detection import run_detection, split_batches
+from logsieve.evaluate.detection import split_batches
 from logsieve.ingest import get_format
 from logsieve.jobs.bundle import BUNDLE_FILE, ModelBundle
 from logsieve.jobs.detect import DetectJobConfig, run_detect
@@ -22,7 +19,6 @@ from logsieve.store import Store
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 DEMO_LOG = EXAMPLES / "hdfs" / "HDFS_demo.log.gz"
-SPECS = [EXAMPLES / "datasets.yaml"]
 
 
 def _judge_by_words(request) -> str:
@@ -33,16 +29,6 @@ def _judge_by_words(request) -> str:
     return '{"status": "normal", "explanation": "routine", "lines": []}'
 
 
-@pytest.fixture(scope="module")
-def demo_model(tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("model") / "demo-logreg"
-    run_detection("hdfs-demo", "logreg", data_dir=EXAMPLES, extra_specs=SPECS, save_to=target)
-    return target
-
-
-@pytest.fixture(scope="module")
-def demo_data():
-    return load_dataset("hdfs-demo", EXAMPLES, extra_specs=SPECS)
 
 
 def test_the_bundle_carries_what_the_expert_needs(demo_model, demo_data):

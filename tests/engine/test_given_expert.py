@@ -12,30 +12,18 @@ import pytest
 
 from logsieve.collab.trust import TrustRule
 from logsieve.engine import AdaptSection, EngineConfig, build_engine
-from logsieve.evaluate.datasets import load_dataset
-from logsieve.evaluate.detection import run_detection, split_batches
+from logsieve.evaluate.detection import split_batches
 from logsieve.evaluate.simulated_expert import OracleBackend, SimulatedExpert, simulated_expert
 from logsieve.llm.fake import ScriptedBackend
 from logsieve.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-SPECS = [EXAMPLES / "datasets.yaml"]
 ASK_ALL = EngineConfig(tau=1.0, examples=0, knowledge=False, trust=TrustRule.llm_decides())
 """tau 1: every sequence the small model calls normal is unsure, so nearly all go to the expert;
 the LLM's answer stands, so each final verdict is the expert's."""
 
 
-@pytest.fixture(scope="module")
-def demo_model(tmp_path_factory) -> Path:
-    target = tmp_path_factory.mktemp("model") / "demo-logreg"
-    run_detection("hdfs-demo", "logreg", data_dir=EXAMPLES, extra_specs=SPECS, save_to=target)
-    return target
-
-
-@pytest.fixture(scope="module")
-def demo_data():
-    return load_dataset("hdfs-demo", EXAMPLES, extra_specs=SPECS)
 
 
 @pytest.fixture(scope="module")
