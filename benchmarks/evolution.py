@@ -299,9 +299,9 @@ def main() -> None:
     collab = CollabConfig(tau=tau, examples=0 if args.expert == "simulated" else 3)
     bank = None
     if args.expert == "embedded":
-        from logsieve.evaluate.collab_eval import _bank
+        from logsieve.engine.bank import build_bank, sentence_embed
 
-        bank = _bank(train, validation, 3)
+        bank = build_bank([(train, "train"), (validation, "validation")], sentence_embed())
 
     results: dict[str, dict] = {}
     pseudo_by_arm: dict[str, list[Sequence]] = {}

@@ -17,7 +17,7 @@ Protocol, so that nothing about test reaches the choice:
   fewer anomalies than ``--anomalous`` (bgl-2k's 200 validation lines hold no alert) is judged
   on train + validation instead; the report says so per data set.
 * Few-shot examples: the nearest labelled sequences of train + validation (the bank the
-  product builds, ``collab_eval._bank``), embedded the same way (mean MiniLM template
+  product builds, ``logsieve.engine.bank.build_bank``), embedded the same way (mean MiniLM template
   vector), with the judged sequence itself left out. Every combination gets the same examples
   for the same sequence.
 * Each model x data set x view gets a fresh backend, shared by its two answer orders, and each

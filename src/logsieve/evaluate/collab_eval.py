@@ -29,6 +29,7 @@ from logsieve.collab.examples import Embed
 from logsieve.detectors import make_detector
 from logsieve.detectors.base import SequenceBatch, prf
 from logsieve.engine import EngineConfig, build_engine, write_bundle
+from logsieve.engine.calibrate import calibrate_trust
 from logsieve.evaluate.datasets import LabelledDataset, load_dataset
 from logsieve.evaluate.detection import split_batches
 from logsieve.llm.base import LLMBackend
@@ -138,7 +139,8 @@ def run_collab(
         if mode == "cola" and calibrate:
             backend = backends()
             if backend is not None:
-                bundle = _calibrate(model_dir, validation, config, backend, ds.templates, embed)
+                bundle = calibrate_trust(model_dir, validation, config, backend=backend, templates=ds.templates,
+                                         embed=embed)
                 extra["trust"] = bundle.trust.model_dump(mode="json")
         fit_seconds = time.perf_counter() - fitted
         store = Store(store_path or work / "knowledge.db")
@@ -185,12 +187,6 @@ def _fit(mode, detector, detector_config, ds, train, validation, work: Path, max
     return model_dir, extra
 
 
-def _calibrate(model_dir, validation, config, backend, templates, embed):
-    from logsieve.engine.calibrate import calibrate_trust
-
-    return calibrate_trust(model_dir, validation, config, backend=backend, templates=templates, embed=embed)
-
-
 def _judge(pipeline: Pipeline, seqs: list[Sequence], templates: Mapping[int, str], labels,
            warm: list[Sequence]) -> dict[str, Any]:
     """Judge and score ``seqs``. One untimed, uncounted question first (about a validation
@@ -212,11 +208,3 @@ def _judge(pipeline: Pipeline, seqs: list[Sequence], templates: Mapping[int, str
             "prompt_tokens": stats["prompt_tokens"], "completion_tokens": stats["completion_tokens"],
             "schema_valid_rate": stats["schema_valid_rate"], "llm_p50_seconds": stats["llm_p50_seconds"],
             "llm_p95_seconds": stats["llm_p95_seconds"], "seconds": round(seconds, 3), "by_source": stats["by_source"]}
-
-
-def _bank(train: SequenceBatch, validation: SequenceBatch, k: int):
-    """The example bank a bundle saves (labelled train + validation sequences, MiniLM-embedded),
-    for benchmarks that judge outside a bundle; None when ``k`` is 0."""
-    from logsieve.engine.bank import build_bank, sentence_embed
-
-    return build_bank([(train, "train"), (validation, "validation")], sentence_embed()) if k else None
