@@ -18,7 +18,9 @@ The split of work, so every detector is the same where it can be:
 ``fit(train, validation)``: the train labels are used only by supervised detectors; the
 unsupervised ones fit on the train sequences labelled normal (or all of them when there are no
 labels). Validation labels choose the threshold, and the epochs of the deep models (early
-stopping); test data never enters ``fit``. Same seed, same data -> same scores.
+stopping); with no label at all (as ``logsieve learn`` fits), a quantile of the history's own
+scores at the config's ``expected_share`` sets the threshold. Test data never enters ``fit``.
+Same seed, same data -> same scores.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from logsieve._optional import require
 from logsieve.persist import read_json_marked, write_json_atomic
@@ -56,6 +58,10 @@ class DetectorConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     seed: int = 0
+    expected_share: float = Field(default=0.02, gt=0.0, lt=0.5)
+    """The share of sequences expected to be abnormal, used only when validation holds no labels
+    (``logsieve learn``): the threshold then flags that share of the history's own scores. With
+    labels the threshold is the one with the best validation F1 and this is ignored."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,30 @@ def best_f1_threshold(scores: "np.ndarray", labels: "np.ndarray") -> tuple[float
     return float(threshold), float(f1[best])
 
 
+def quantile_threshold(scores: "np.ndarray", share: float) -> float:
+    """The threshold (``score >= t`` is abnormal) that flags about ``share`` of ``scores``.
+
+    Why a quantile: with no labels, the only thing known about the anomalies is how many a user
+    expects, and the history's own scores say where that many begin. It sits midway between the
+    last score kept normal and the first flagged one, so it is not a sample itself; where ties
+    straddle the cut, the whole tie stays normal (a flood of equal scores is the normal case).
+    """
+    s = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    if len(s) == 0:
+        return 0.0
+    k = int(np.floor(share * len(s)))
+    if k <= 0:
+        return float(s[0]) + max(abs(float(s[0])) * 1e-6, 1e-9)
+    cut = s[k - 1]
+    below = s[s < cut]
+    if k < len(s) and s[k] == cut:  # a tie across the cut: flag only what is strictly above it
+        above = s[s > cut]
+        if len(above) == 0:
+            return float(cut) + max(abs(float(cut)) * 1e-6, 1e-9)
+        return float((above.min() + cut) / 2)
+    return float((cut + below.max()) / 2) if len(below) else float(cut)
+
+
 def prf(abnormal: "np.ndarray", labels: "np.ndarray") -> dict[str, float]:
     """Precision, recall and F1 of the abnormal class (sequences with unknown labels ignored)."""
     known = labels >= 0
@@ -234,8 +264,14 @@ class Detector(ABC):
         self.check_array(x)
         extra = self._fit_arrays(x, y, x_val, validation.labels)
         val_scores = self._score_array(x_val)
-        threshold, val_f1 = best_f1_threshold(val_scores, validation.labels)
-        self.calibration = Calibration.fit(val_scores, threshold)
+        if (validation.labels >= 0).any():
+            threshold, val_f1 = best_f1_threshold(val_scores, validation.labels)
+            self.calibration = Calibration.fit(val_scores, threshold)
+        else:  # no label anywhere: the history's own scores and the stated share decide
+            history = np.concatenate([np.asarray(self._score_array(x), dtype=np.float64), val_scores])
+            threshold, val_f1 = quantile_threshold(history, self.config.expected_share), None
+            self.calibration = Calibration.fit(history, threshold)
+            extra["threshold_rule"] = f"label-free: top {self.config.expected_share:.1%} of {len(history)} history scores"
         return FitReport(len(train), len(validation), time.perf_counter() - start, threshold,
                          extra.pop("epochs", None), val_f1, extra)
 
