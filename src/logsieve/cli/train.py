@@ -100,12 +100,15 @@ def train(
 @evaluate_app.command("detection")
 def evaluate_detection_cmd(
     dataset: Annotated[str, typer.Option(help="Labelled data set whose test split is scored (see `logsieve datasets`).")],
-    detector: Annotated[str, typer.Option(help="Detector name (see `logsieve detectors`).")],
+    detector: Annotated[Optional[str], typer.Option(help="Detector name (see `logsieve detectors`). With --label-free: default `learn`'s (pca).")] = None,
     fit_on: Annotated[list[str], typer.Option("--fit-on", help="Fit on these data sets' train splits instead (repeatable): several systems at once, or another system (transfer).")] = [],
     params: Annotated[Optional[Path], typer.Option(help=_PARAMS_HELP)] = None,
     sets: Annotated[list[str], typer.Option("--set", help=_SET_HELP)] = [],
     data_dir: Annotated[Optional[Path], typer.Option(help=DATA_HELP)] = None,
     datasets_file: Annotated[list[Path], typer.Option("--datasets-file", help=_SPECS_HELP)] = [],
+    label_free: Annotated[bool, typer.Option("--label-free", help="Fit as `logsieve learn` does: no label read; train + validation are the history, labels only score the test split.")] = False,
+    expected_share: Annotated[float, typer.Option(min=0.0001, max=0.49, help="With --label-free: share of the history expected to be abnormal (the threshold flags that share of its scores).")] = 0.02,
+    clean_history: Annotated[bool, typer.Option("--clean-history", help="With --label-free: drop the history's labelled anomalies first (a measurement of what unclean history costs; the product never has labels to do this).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
 ) -> None:
     """Precision, recall and F1 of a detector on a data set's test split.
@@ -114,13 +117,54 @@ def evaluate_detection_cmd(
     With --fit-on hdfs-sample --fit-on bgl-2k one model is fitted on both systems; with
     --fit-on bgl-2k alone and --dataset hdfs-sample it is a transfer run.
 
+    With --label-free the detector is fitted through `logsieve learn`'s path: train and
+    validation, their labels stripped, are the history; the threshold flags --expected-share of
+    the history's own scores; labels are read only to score the test split. The JSON adds
+    `supervised_f1`, the best supervised detector (logreg) on the same split.
+
     Example: logsieve evaluate detection --dataset hdfs-sample --detector logmoe --json
+    Example: logsieve evaluate detection --dataset bgl-2k --label-free --json
     """
+    if label_free:
+        _label_free(dataset, detector, detector_settings(params, sets), expected_share, clean_history,
+                    data_dir, datasets_file, json_out)
+        return
+    if detector is None:
+        fail("--detector is needed (see `logsieve detectors`), or add --label-free to fit as `logsieve learn` does")
     run = _run(dataset, detector, detector_settings(params, sets), fit_on or None, data_dir, None, datasets_file)
     if json_out:
         emit_json(run.as_dict())
         return
     _print_runs([run])
+
+
+def _label_free(dataset: str, detector: Optional[str], settings: dict[str, Any], expected_share: float,
+                clean_history: bool, data_dir: Optional[Path], specs: list[Path], json_out: bool) -> None:
+    from pydantic import ValidationError
+
+    from logsieve.evaluate.datasets import DatasetError, DatasetFilesMissing
+    from logsieve.evaluate.label_free import run_label_free
+    from logsieve.jobs.learn import DEFAULT_DETECTOR, LearnConfig
+
+    try:
+        config = LearnConfig(detector=detector or DEFAULT_DETECTOR, detector_settings=settings,
+                             expected_share=expected_share)
+        with err.status(f"label-free fit on {dataset} ({config.detector}), then logreg beside it ..."):
+            run = run_label_free(dataset, config, data_dir=data_dir, clean_history=clean_history,
+                                 extra_specs=tuple(specs))
+    except (DatasetError, DatasetFilesMissing, KeyError, ValueError, ValidationError) as exc:
+        fail(str(exc))
+    doc = run.as_dict()
+    if json_out:
+        emit_json(doc)
+        return
+    table = Table(title=f"label-free detection on {dataset} (test split)")
+    for col in ("detector", "expected share", "precision", "recall", "F1", f"supervised F1 ({doc['supervised_detector']})"):
+        table.add_column(col)
+    table.add_row(run.detector, f"{run.expected_share:.1%}", f"{run.precision:.3f}", f"{run.recall:.3f}",
+                  f"{run.f1:.3f}", f"{run.supervised_f1:.3f}")
+    out.print(table)
+    out.print(f"history: {doc['history']}; {run.history_sequences} sequences, {run.flagged_share:.1%} flagged")
 
 
 def _run(dataset: str, detector: str, settings: dict[str, Any], fit_on: list[str] | None,

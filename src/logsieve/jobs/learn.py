@@ -1,0 +1,257 @@
+"""The learn job: raw logs with no labels -> a model bundle that ``detect`` and ``serve`` run.
+
+Users bring their own logs: no labels, a format nobody told us, and no idea which field is a
+session id. So ``learn`` decides each of those from the logs themselves and says what it chose:
+
+1. the format of each file (``--format auto``: :func:`logsieve.ingest.detect.detect_file_format`);
+2. parsing into templates (Drain, the state saved in the bundle so template ids keep meaning);
+3. the grouping (:func:`logsieve.sessions.discover.discover_grouping`: recurring id-like values
+   become sessions, else time windows sized from the line rate, else fixed windows);
+4. a detector that needs no labels, fitted on the history in time order, and a threshold that
+   needs none either: the stated expected share of anomalies among the history's own scores
+   (:func:`logsieve.detectors.base.quantile_threshold`).
+
+The fitting step, :func:`fit_label_free`, is the one ``logsieve evaluate detection --label-free``
+runs on a data set, so the figure measured is the product's path; it strips every label before
+fitting so that no label can leak in, whatever the caller passed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence as Seq
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from logsieve.detectors.base import Detector, FitReport, SequenceBatch
+from logsieve.records import ParsedLine, QuarantineRecord, Sequence
+from logsieve.sessions import GroupingConfig
+
+DEFAULT_DETECTOR = "pca"
+"""Xu et al.'s PCA on TF-IDF template counts: label-free by construction, fast, and the best of
+the label-free candidates measured in benchmarks/RESULTS.md ("Your own logs, no labels")."""
+
+ProgressHook = Callable[[str, int, int | None], None]
+"""``(step, done, total)``: the CLI draws a bar per step; ``total`` None when unknown."""
+
+
+class LearnConfig(BaseModel):
+    """How ``learn`` fits. Every choice has a default that needs no labels."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    detector: str = DEFAULT_DETECTOR
+    detector_settings: dict[str, Any] = Field(default_factory=dict)
+    expected_share: float = Field(default=0.02, gt=0.0, lt=0.5)
+    """Share of the history's sequences expected to be abnormal: the threshold flags that share
+    of the history's own scores. 2% is a prior, not a measurement; say yours when you know it."""
+    fit_share: float = Field(default=0.8, gt=0.0, lt=1.0)
+    """The first share of the history (in time order) fits the model; the rest is held out for
+    what a deep model chooses on validation (its epochs). The threshold reads both."""
+    log_format: str = "auto"
+    grouping: GroupingConfig | None = None
+    """None: discovered from the logs."""
+    formats_files: tuple[str, ...] = ()
+
+
+@dataclass
+class LabelFreeFit:
+    """A detector fitted without labels, with what fitting saw."""
+
+    detector: Detector
+    report: FitReport
+    train: SequenceBatch
+    validation: SequenceBatch
+    flagged_share: float
+    """Share of the history the threshold flags (close to ``expected_share`` unless ties)."""
+
+
+def unlabelled(seqs: Iterable[Sequence]) -> list[Sequence]:
+    """Copies of ``seqs`` with no label: what the label-free path fits on, whatever it was given."""
+    out = []
+    for s in seqs:
+        copy = s.head(len(s)) if len(s) or not s.template_ids else Sequence(s.key, list(s.template_ids))
+        copy.label = None
+        out.append(copy)
+    return out
+
+
+def fit_label_free(history: Seq[Sequence], templates: dict[int, str], config: LearnConfig) -> LabelFreeFit:
+    """Fit ``config.detector`` on ``history`` (time order) with no label read.
+
+    The first ``fit_share`` of the history trains, the rest is held out; the threshold flags
+    ``expected_share`` of all the history's scores.
+    """
+    from logsieve.detectors.registry import make_detector
+
+    seqs = unlabelled(history)
+    if len(seqs) < 2:
+        raise ValueError(f"learning needs at least 2 sequences of history, got {len(seqs)}; give more logs "
+                         "or a smaller grouping (--group fixed:20)")
+    cut = min(max(1, int(len(seqs) * config.fit_share)), len(seqs) - 1)
+    train, validation = SequenceBatch(seqs[:cut], templates), SequenceBatch(seqs[cut:], templates)
+    det = make_detector(config.detector, {**config.detector_settings, "expected_share": config.expected_share})
+    if det.supervised:
+        raise ValueError(f"{config.detector} is supervised and needs labels; label-free detectors: "
+                         + ", ".join(label_free_detectors()))
+    report = det.fit(train, validation)
+    flagged = float(det.score(SequenceBatch(seqs, templates)).abnormal.mean())
+    return LabelFreeFit(det, report, train, validation, flagged)
+
+
+def label_free_detectors() -> list[str]:
+    """Registered detectors that fit without labels (every one that is not supervised)."""
+    from logsieve.detectors.registry import detector_class, detector_names
+
+    names = []
+    for name in detector_names():
+        try:
+            if not detector_class(name).supervised:
+                names.append(name)
+        except Exception:  # noqa: BLE001 - a detector whose extra is missing is simply not offered
+            continue
+    return names
+
+
+# --------------------------------------------------------------------------- from files
+
+
+@dataclass
+class LearnSummary:
+    """What ``learn`` chose and saw; ``as_dict`` is the ``--json`` line."""
+
+    out: str
+    formats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    grouping: dict[str, Any] = field(default_factory=dict)
+    lines: int = 0
+    parsed: int = 0
+    quarantined: int = 0
+    templates: int = 0
+    sequences: int = 0
+    detector: str = DEFAULT_DETECTOR
+    expected_share: float = 0.02
+    flagged_share: float = 0.0
+    threshold: float = 0.0
+    rarest_templates: list[dict[str, Any]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"out": self.out, "formats": self.formats, "grouping": self.grouping, "lines": self.lines,
+                "parsed": self.parsed, "quarantined": self.quarantined, "templates": self.templates,
+                "sequences": self.sequences, "detector": self.detector, "expected_share": self.expected_share,
+                "flagged_share": round(self.flagged_share, 4), "threshold": self.threshold,
+                "rarest_templates": self.rarest_templates,
+                "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
+
+
+def resolve_formats(files: Seq[Path | Any], config: LearnConfig) -> dict[str, Any]:
+    """File name -> the LogFormat to read it with: the named one, or each file's own guess."""
+    from logsieve.ingest import get_format
+
+    if config.log_format != "auto":
+        fmt = get_format(config.log_format, extra_paths=config.formats_files)
+        return {str(f): (fmt, None) for f in files}
+    from logsieve.ingest.detect import detect_file_format
+
+    out: dict[str, Any] = {}
+    for f in files:
+        guess = detect_file_format(f)
+        out[str(f)] = (get_format(guess.format, extra_paths=config.formats_files), guess)
+    return out
+
+
+def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook | None = None,
+                 on_quarantine: Callable[[QuarantineRecord], None] | None = None,
+                 ) -> tuple[list[ParsedLine], Any, LearnSummary]:
+    """Parse every line of ``sources`` (each file in its own format) with one Drain parser."""
+    from logsieve.ingest.sources import expand_sources
+    from logsieve.jobs.parse import ParseJobConfig, ParseSummary, open_parser, parse_stream
+
+    summary = LearnSummary(out="")
+    files: list[Any] = []
+    for item in expand_sources(list(sources)):
+        if isinstance(item, QuarantineRecord):
+            summary.quarantined += 1
+            if on_quarantine is not None:
+                on_quarantine(item)
+            continue
+        files.append(item)
+    if not files:
+        raise ValueError(f"no readable log file in {', '.join(sources)}")
+    formats = resolve_formats(files, config)
+    lines: list[ParsedLine] = []
+    parser = None
+    for f in files:
+        fmt, guess = formats[str(f)]
+        job = ParseJobConfig((str(f),), fmt)
+        parser = parser or open_parser(job)
+        part = ParseSummary()
+        tick = (lambda n, name=str(f): progress("parse", n, None)) if progress else None
+        before = len(lines)
+        lines.extend(parse_stream(job, parser, part, on_quarantine=on_quarantine, progress=tick))
+        summary.lines += part.lines
+        summary.parsed += part.parsed
+        summary.quarantined += part.quarantined
+        summary.formats[str(f)] = {"format": fmt.name, "lines": len(lines) - before}
+        if guess is not None:
+            summary.formats[str(f)] |= {"confidence": round(float(guess.confidence), 3), "detected": True}
+    return lines, parser, summary
+
+
+def group_history(lines: Seq[ParsedLine], grouping: GroupingConfig) -> list[Sequence]:
+    """Sequences of the history in time order of their first line (ties by stream order)."""
+    from logsieve.sessions import make_grouper
+
+    seqs = list(make_grouper(grouping).group(lines))
+    return sorted(seqs, key=lambda s: (s.start is None, s.start or 0.0))
+
+
+def rarest_templates(seqs: Seq[Sequence], templates: dict[int, str], n: int = 5) -> list[dict[str, Any]]:
+    """The templates in the fewest sequences: where a reader looks first for trouble."""
+    seen = Counter(t for s in seqs for t in set(s.template_ids))
+    return [{"template_id": t, "sequences": c, "template": templates.get(t, "")[:160]}
+            for t, c in sorted(seen.items(), key=lambda kv: (kv[1], kv[0]))[:n]]
+
+
+def learn(sources: Seq[str], out: Path, config: LearnConfig | None = None,
+          progress: ProgressHook | None = None,
+          on_quarantine: Callable[[QuarantineRecord], None] | None = None) -> LearnSummary:
+    """Raw logs -> a model bundle in ``out``, with no label anywhere. See the module docstring."""
+    from logsieve.engine import write_bundle
+
+    config = config or LearnConfig()
+    clock = time.perf_counter()
+    lines, parser, summary = read_history(sources, config, progress, on_quarantine)
+    summary.out, summary.seconds["parse"] = str(out), time.perf_counter() - clock
+    if not lines:
+        raise ValueError("no line could be parsed; check the format with `logsieve formats --detect FILE`")
+    clock = time.perf_counter()
+    grouping = config.grouping
+    if grouping is None:
+        from logsieve.sessions.discover import discover_grouping
+
+        choice = discover_grouping(lines)
+        grouping, summary.grouping = choice.grouping, choice.as_dict()
+    else:
+        summary.grouping = {"kind": grouping.kind, "grouping": grouping.model_dump(mode="json"),
+                            "reason": "given with --group"}
+    seqs = group_history(lines, grouping)
+    templates = {t.id: t.text for t in parser.templates}
+    summary.seconds["group"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    fitted = fit_label_free(seqs, templates, config)
+    summary.seconds["fit"] = time.perf_counter() - clock
+    fmt_names = {v["format"] for v in summary.formats.values()}
+    log_format = config.log_format if config.log_format != "auto" else (fmt_names.pop() if len(fmt_names) == 1
+                                                                          else "auto")
+    write_bundle(out, fitted.detector, fitted.train, fitted.validation, parser=parser, dataset="",
+                 fit_on=[str(s) for s in sources], log_format=log_format, grouping=grouping, examples=False)
+    summary.templates, summary.sequences = len(templates), len(seqs)
+    summary.detector, summary.expected_share = config.detector, config.expected_share
+    summary.flagged_share, summary.threshold = fitted.flagged_share, fitted.report.threshold
+    summary.rarest_templates = rarest_templates(seqs, templates)
+    return summary
