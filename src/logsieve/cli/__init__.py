@@ -8,7 +8,7 @@ lists them in), is what makes the commands exist.
 
 from __future__ import annotations
 
-from logsieve.cli import parse, data, models, explain, label, train, detect, serve  # noqa: F401, I001  (registers)
+from logsieve.cli import parse, data, models, explain, label, learn, train, detect, serve  # noqa: F401, I001  (registers)
 from logsieve.cli._common import app
 
 __all__ = ["app", "main"]
