@@ -21,7 +21,15 @@ FAST: dict[str, dict] = {
     "pca": {},
     "iforest": {"trees": 50},
     "logreg": {},
+    "unseen-template": {},
+    "seq-length": {},
+    "count-novelty": {},
 }
+
+# The synthetic anomalies differ from normal sequences in their templates, not their length
+# (a cut-short sequence plus an exception line is as long as a normal one), so the length floor
+# cannot see them by design; tests/detectors/test_floors.py checks it on lengths.
+BLIND_TO_SYNTHETIC = {"seq-length"}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +61,8 @@ def test_fit_reports_and_scores_are_well_formed(fitted, data):
     # status and confidence agree: abnormal means confidence at most one half
     assert (s.confidence[s.abnormal] <= 0.5 + 1e-9).all()
     # the synthetic anomalies are easy: every detector must find most of them
-    assert prf(s.abnormal, test.labels)["f1"] >= 0.7, name
+    if name not in BLIND_TO_SYNTHETIC:
+        assert prf(s.abnormal, test.labels)["f1"] >= 0.7, name
 
 
 def test_save_load_round_trip_gives_identical_scores(fitted, data, tmp_path):

@@ -30,6 +30,13 @@ DETECTORS: dict[str, tuple[str, str, str]] = {
                 "floor: scikit-learn IsolationForest on template counts; unsupervised"),
     "logreg": ("logsieve.detectors.classic", "LogRegDetector",
                "floor: scikit-learn logistic regression on template counts; supervised"),
+    "unseen-template": ("logsieve.detectors.floors", "UnseenTemplateDetector",
+                        "floor (Landauer et al.): number of template ids never seen in fit; flags any; normal data only"),
+    "seq-length": ("logsieve.detectors.floors", "SequenceLengthDetector",
+                   "floor (Landauer et al.): lines outside the fit length range [min, max]; flags any; normal data only"),
+    "count-novelty": ("logsieve.detectors.floors", "CountNoveltyDetector",
+                      "floor (Landauer et al.): L1 distance to the nearest count vector seen in fit; flags any "
+                      "unseen vector; normal data only"),
 }
 
 

@@ -191,5 +191,6 @@ def _fit_batches(
 
 def _reads_texts(det: Detector) -> bool:
     from logsieve.detectors.classic import CountDetector
+    from logsieve.detectors.floors import FloorDetector
 
-    return not isinstance(det, CountDetector)
+    return not isinstance(det, (CountDetector, FloorDetector))
