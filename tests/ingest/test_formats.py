@@ -108,9 +108,12 @@ def test_raw_format_keeps_the_line_as_is():
     assert raw.fields == () and raw.timestamp is None
 
 
-def test_list_formats_has_the_16_presets_and_raw():
+FAMILIES = {"json", "docker", "cri", "logfmt", "syslog-3164", "syslog-5424", "stamped"}
+
+
+def test_list_formats_has_the_16_presets_raw_and_the_families():
     names = {f.name for f in list_formats()}
-    assert names == set(SYSTEMS) | {"raw"}
+    assert names == set(SYSTEMS) | {"raw"} | FAMILIES
 
 
 def test_unknown_format_lists_the_known_ones():

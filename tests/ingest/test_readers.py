@@ -251,7 +251,7 @@ def test_stats_are_exact_while_iterating(tmp_path):
     for n, _item in enumerate(read_records([tmp_path / "a.log"], RAW, stats=stats), 1):
         assert stats.lines_read == n and stats.consistent
     assert stats.as_dict() == {"lines_read": 1001, "records": 1000, "quarantined": 1,
-                               "by_reason": {"decode_error": 1}}
+                               "by_reason": {"decode_error": 1}, "joined_lines": 0}
 
 
 _BYTES = st.binary(max_size=3000) | st.lists(

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from logsieve.ingest.formats import LogFormat, get_format
+from logsieve.ingest.formats import AUTO, AnyFormat, get_format
 from logsieve.ingest.readers import DEFAULT_MAX_LINE_BYTES, IngestStats, records_from_block
 from logsieve.ingest.sources import CHUNK_BYTES, describe_open_error, open_path
 from logsieve.ingest.splitter import Block, LineSplitter
@@ -37,9 +37,19 @@ from logsieve.records import LogRecord, QuarantineReason, QuarantineRecord
 FileId = tuple[int, int]
 
 
+def _detect_existing(path: Path) -> str:
+    """The detected format's name for a file that may not exist yet."""
+    from logsieve.ingest.detect import detect_file_format
+
+    try:
+        return detect_file_format(path).format
+    except OSError:
+        return "raw"
+
+
 def follow(
     path: str | os.PathLike[str],
-    fmt: LogFormat | str,
+    fmt: AnyFormat | str = AUTO,
     *,
     poll_interval: float = 0.2,
     stop: threading.Event | None = None,
@@ -50,10 +60,14 @@ def follow(
 ) -> Iterator[LogRecord | QuarantineRecord]:
     """Yield records as lines are appended to ``path``, until ``stop`` is set.
 
-    ``fmt`` is a :class:`LogFormat` or a preset's name. Without ``stop`` it runs until the
+    ``fmt`` is a format, a format's name, or ``"auto"``: detected once from the head of the file
+    as it is when following starts (``raw`` when it is missing or empty). Multi-line records
+    are not joined while following. Without ``stop`` it runs until the
     consumer stops iterating. ``stop`` is checked at least every ``poll_interval`` seconds while
     idle, and between chunks while catching up.
     """
+    if isinstance(fmt, str) and fmt.lower() == AUTO:
+        fmt = _detect_existing(Path(path))
     fmt = get_format(fmt) if isinstance(fmt, str) else fmt
     if poll_interval <= 0:
         raise ValueError(f"poll_interval must be positive, got {poll_interval}")

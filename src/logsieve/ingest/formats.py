@@ -35,13 +35,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from logsieve.ingest.timestamps import TimestampSpec, compile_stamp
 
+if TYPE_CHECKING:
+    from logsieve.ingest.families import FieldFormat
+
 CONTENT = "Content"
+AUTO = "auto"
+"""Not a format: the name that asks the readers to detect each file's format (see detect.py)."""
 DEFAULT_MAX_HEADER_CHARS = 1024
 PRESETS_FILE = "formats.yaml"
 
@@ -351,14 +357,27 @@ def _read_file(path: str | Path) -> dict[str, LogFormat]:
     return parse_formats_yaml(text, str(p))
 
 
-def load_formats(*paths: str | Path, include_presets: bool = True) -> dict[str, LogFormat]:
-    """The presets merged with the formats of each file in turn (later files win).
+AnyFormat = Union[LogFormat, "FieldFormat"]
+"""A header-regex format or one of the non-regex families (JSON lines, syslog, ...): the readers
+use both the same way."""
+
+
+def _families() -> dict[str, FieldFormat]:
+    from logsieve.ingest.families import FAMILY_FORMATS
+
+    return {f.name: f for f in FAMILY_FORMATS}
+
+
+def load_formats(*paths: str | Path, include_presets: bool = True) -> dict[str, AnyFormat]:
+    """The presets and the built-in families (``json``, ``docker``, ``cri``, ``logfmt``,
+    ``syslog-3164``, ``syslog-5424``, ``stamped``) merged with the formats of each file in turn
+    (later files win).
 
     A user format replaces a preset of the same name, ignoring case, so ``hdfs:`` in your file
     is what ``get_format("HDFS")`` returns.
     """
-    merged: dict[str, LogFormat] = {}
-    sources: list[Mapping[str, LogFormat]] = [_presets()] if include_presets else []
+    merged: dict[str, AnyFormat] = {}
+    sources: list[Mapping[str, AnyFormat]] = [_presets(), _families()] if include_presets else []
     sources.extend(_read_file(p) for p in paths)
     for formats in sources:
         for name, fmt in formats.items():
@@ -368,13 +387,20 @@ def load_formats(*paths: str | Path, include_presets: bool = True) -> dict[str, 
     return merged
 
 
-def list_formats(extra_paths: Iterable[str | Path] = ()) -> list[LogFormat]:
+def list_formats(extra_paths: Iterable[str | Path] = ()) -> list[AnyFormat]:
     """Every known format: presets first, then those of ``extra_paths``."""
     return list(load_formats(*_as_paths(extra_paths)).values())
 
 
-def get_format(name: str, extra_paths: Iterable[str | Path] = ()) -> LogFormat:
-    """Look a format up by name, ignoring case; formats in ``extra_paths`` override presets."""
+def get_format(name: str, extra_paths: Iterable[str | Path] = ()) -> AnyFormat:
+    """Look a format up by name, ignoring case; formats in ``extra_paths`` override presets.
+
+    ``auto`` is not a format but a request to detect one per file: the readers resolve it
+    (``read_records(..., "auto")``); alone, use :func:`logsieve.ingest.detect.detect_file_format`.
+    """
+    if name.lower() == AUTO:
+        raise FormatError("'auto' is resolved per file by the readers; call "
+                          "logsieve.ingest.detect.detect_file_format(path) for one file's format")
     known = load_formats(*_as_paths(extra_paths))
     for key, fmt in known.items():
         if key.lower() == name.lower():

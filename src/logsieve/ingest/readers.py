@@ -13,11 +13,13 @@ at the start of a source is ignored. Line numbers are 1-based per source.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
-from logsieve.ingest.formats import LogFormat, get_format
+from logsieve.ingest.formats import AUTO, AnyFormat, get_format, load_formats
 from logsieve.ingest.sources import (
     CHUNK_BYTES,
     ArchiveDamaged,
@@ -32,7 +34,17 @@ from logsieve.ingest.sources import (
 from logsieve.ingest.splitter import RAW_PREFIX_BYTES, Block, LineSplitter
 from logsieve.records import LogRecord, QuarantineReason, QuarantineRecord
 
+if TYPE_CHECKING:
+    from logsieve.ingest.detect import FormatGuess
+
 DEFAULT_MAX_LINE_BYTES = 1_000_000
+MAX_RECORD_LINES = 500
+"""A multi-line record holds at most this many lines; further continuation lines are quarantined."""
+MAX_RECORD_BYTES = 64 * 1024
+"""... and at most this many characters of content."""
+
+FormatHook = Callable[[str, "FormatGuess"], None]
+"""Called with (source name, guess) each time ``auto`` resolves a source's format."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +71,9 @@ class IngestStats:
     records: int = 0
     quarantined: int = 0
     by_reason: Counter[str] = field(default_factory=Counter)
+    joined_lines: int = 0
+    """Continuation lines joined into the record before them (multi-line records). They are
+    part of a record, not records themselves, so they are not in ``lines_read``."""
 
     def record(self) -> None:
         self.lines_read += 1
@@ -75,7 +90,8 @@ class IngestStats:
 
     def as_dict(self) -> dict[str, object]:
         return {"lines_read": self.lines_read, "records": self.records,
-                "quarantined": self.quarantined, "by_reason": dict(self.by_reason)}
+                "quarantined": self.quarantined, "by_reason": dict(self.by_reason),
+                "joined_lines": self.joined_lines}
 
 
 def read_lines(
@@ -101,30 +117,164 @@ def read_lines(
 
 def read_records(
     sources: Iterable[Source] | Source,
-    fmt: LogFormat | str,
+    fmt: AnyFormat | str = AUTO,
     *,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     stats: IngestStats | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    multiline: bool | None = None,
+    extra_paths: Iterable[str | Path] = (),
+    on_format: FormatHook | None = None,
 ) -> Iterator[LogRecord | QuarantineRecord]:
     """Records for lines that decode and fit ``fmt``; everything else is quarantined, in order.
 
-    ``fmt`` is a :class:`LogFormat` or the name of a preset. ``stats`` is updated as items are
-    yielded, so it is exact whenever the caller looks.
+    ``fmt`` is a format, the name of one (``extra_paths``: formats files to look in), or
+    ``"auto"`` (the default): each source's format is detected from its first lines
+    (:func:`logsieve.ingest.detect.detect_format`) and reported to ``on_format``.
+
+    ``multiline``: join lines that do not fit the format to the record before them (stack
+    traces), up to :data:`MAX_RECORD_LINES` lines and :data:`MAX_RECORD_BYTES`. ``None`` (the
+    default) means: as detected with ``auto``, off with a named format, which so reads exactly
+    as it always did (a line that does not fit is quarantined as ``no_format_match``).
+
+    ``stats`` is updated as items are yielded, so it is exact whenever the caller looks.
     """
-    fmt = get_format(fmt) if isinstance(fmt, str) else fmt
+    auto = isinstance(fmt, str) and fmt.lower() == AUTO
+    fixed = None if auto else get_format(fmt, extra_paths) if isinstance(fmt, str) else fmt
+    candidates = list(load_formats(*tuple(extra_paths)).values()) if auto else None
     stats = stats if stats is not None else IngestStats()
-    for item in _blocks(sources, max_line_bytes, chunk_bytes):
+    for item in _per_source(sources, max_line_bytes, chunk_bytes):
         if isinstance(item, QuarantineRecord):
             stats.quarantine(item.reason)
             yield item
             continue
-        name, block = item
-        yield from records_from_block(name, block, fmt, stats)
+        name, items = item
+        if fixed is not None:
+            use, join = fixed, bool(multiline)
+        else:
+            items, guess = _detect_head(name, items, candidates)  # type: ignore[arg-type]
+            if on_format is not None:
+                on_format(name, guess)
+            use = next(f for f in candidates if f.name == guess.format)  # type: ignore[union-attr]
+            join = guess.multiline if multiline is None else multiline
+        if join and _can_join(use):
+            yield from joined_records(name, items, use, stats)
+            continue
+        for block in items:
+            if isinstance(block, QuarantineRecord):
+                stats.quarantine(block.reason)
+                yield block
+            else:
+                yield from records_from_block(name, block, use, stats)
+
+
+def _can_join(fmt: AnyFormat) -> bool:
+    from logsieve.ingest.detect import supports_multiline
+
+    return supports_multiline(fmt)
+
+
+def _detect_head(
+    name: str, items: Iterator[Block | QuarantineRecord], candidates: list[AnyFormat]
+) -> tuple[Iterator[Block | QuarantineRecord], FormatGuess]:
+    """Read blocks until the sample is full, guess, and hand back every block read so far
+    followed by the rest: one pass over the source, so stdin and pipes work too."""
+    from logsieve.ingest.detect import HEAD_BYTES, SAMPLE_LINES, decode_sample, detect_format
+
+    head: list[Block | QuarantineRecord] = []
+    sample: list[str] = []
+    size = 0
+    for item in items:
+        head.append(item)
+        if isinstance(item, QuarantineRecord):
+            continue
+        sample.extend(decode_sample(item[1].split(b"\n"), SAMPLE_LINES - len(sample)))
+        size += len(item[1])
+        if len(sample) >= SAMPLE_LINES or size >= HEAD_BYTES:
+            break
+    return chain(head, items), detect_format(sample, candidates, source=name)
+
+
+def joined_records(
+    name: str,
+    items: Iterable[Block | QuarantineRecord],
+    fmt: AnyFormat,
+    stats: IngestStats,
+    *,
+    max_lines: int = MAX_RECORD_LINES,
+    max_bytes: int = MAX_RECORD_BYTES,
+) -> Iterator[LogRecord | QuarantineRecord]:
+    """One source's records with multi-line records joined (a separate loop, so the plain
+    path keeps its speed).
+
+    A line the format parses (with a time that parses, where it has one) starts a record; any
+    other line is added to the open record's content after a ``"\n"`` and counted in
+    ``stats.joined_lines``. The record keeps its first line's number, fields and time. A line
+    with no open record before it (the top of a file), or past the size cap, is quarantined: the
+    first as ``no_format_match``, the second as ``too_long`` saying so. A quarantined line
+    (bad UTF-8, too long) closes the open record, so items stay in line order.
+    """
+    from logsieve.ingest.detect import time_ok
+
+    parse = fmt.parse
+    stamp = fmt.stamp_function
+    no_match = QuarantineReason.NO_FORMAT_MATCH
+    open_no, open_fields, parts, size = 0, None, [], 0
+    capped = False
+
+    def close() -> LogRecord:
+        content = "\n".join(parts).rstrip("\n")
+        stats.record()
+        return LogRecord(name, open_no, content, open_fields, stamp(open_fields) if stamp is not None else None)  # type: ignore[arg-type]
+
+    for item in items:
+        if isinstance(item, QuarantineRecord):
+            if open_fields is not None:
+                yield close()
+                open_fields = None
+            stats.quarantine(item.reason)
+            yield item
+            continue
+        start, data = item
+        try:
+            lines: list[str] | list[str | QuarantineRecord] = _split_text(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines = _decode_each(name, start, data)
+        for line_no, line in enumerate(lines, start):
+            if type(line) is not str:
+                if open_fields is not None:
+                    yield close()
+                    open_fields = None
+                stats.quarantine(line.reason)  # type: ignore[union-attr]
+                yield line  # type: ignore[misc]
+                continue
+            parsed = parse(line)  # type: ignore[arg-type]
+            if parsed is not None and time_ok(fmt, parsed[0]):
+                if open_fields is not None:
+                    yield close()
+                open_no, (open_fields, first) = line_no, parsed
+                parts, size, capped = [first], len(first), False
+                continue
+            if open_fields is None or capped or len(parts) >= max_lines or size + len(line) + 1 > max_bytes:
+                if open_fields is None:
+                    reason, detail = no_match, f"line does not match format {fmt.name!r}"
+                else:
+                    capped = True
+                    reason = QuarantineReason.TOO_LONG
+                    detail = (f"continuation of the multi-line record at line {open_no}, which reached "
+                              f"{max_lines} lines or {max_bytes} characters")
+                stats.quarantine(reason)
+                yield QuarantineRecord(name, line_no, reason, detail, _raw(line))  # type: ignore[arg-type]
+                continue
+            parts.append(line)  # type: ignore[arg-type]
+            size += len(line) + 1  # type: ignore[arg-type]
+            stats.joined_lines += 1
+    if open_fields is not None:
+        yield close()
 
 
 def records_from_block(
-    name: str, block: Block, fmt: LogFormat, stats: IngestStats
+    name: str, block: Block, fmt: AnyFormat, stats: IngestStats
 ) -> Iterator[LogRecord | QuarantineRecord]:
     """The hot loop: one block of lines -> records. Kept flat because it runs per line."""
     start, data = block
@@ -182,6 +332,20 @@ def _blocks(
     sources: Iterable[Source] | Source, limit: int, chunk_bytes: int
 ) -> Iterator[tuple[str, Block] | QuarantineRecord]:
     """Every source's blocks of lines, tagged with its name, and its quarantine entries."""
+    for item in _per_source(sources, limit, chunk_bytes):
+        if isinstance(item, QuarantineRecord):
+            yield item
+            continue
+        name, items = item
+        for block in items:
+            yield block if isinstance(block, QuarantineRecord) else (name, block)
+
+
+def _per_source(
+    sources: Iterable[Source] | Source, limit: int, chunk_bytes: int
+) -> Iterator[tuple[str, Iterator[Block | QuarantineRecord]] | QuarantineRecord]:
+    """Each source as (name, its blocks and quarantine entries), or one entry for a name that
+    cannot be expanded. Consume each source's iterator before the next (it closes its file)."""
     if limit < 1:
         raise ValueError(f"max_line_bytes must be at least 1, got {limit}")
     for src in expand_sources(as_source_list(sources)):
@@ -189,17 +353,21 @@ def _blocks(
             yield src
             continue
         name = src.name if isinstance(src, StreamSource) else str(src)
-        try:
-            stream = src.stream if isinstance(src, StreamSource) else open_path(src)
-        except OSError as exc:
-            yield QuarantineRecord(name, 0, QuarantineReason.READ_ERROR, describe_open_error(src, exc))  # type: ignore[arg-type]
-            continue
-        try:
-            for item in _source_blocks(name, stream, limit, chunk_bytes):
-                yield item if isinstance(item, QuarantineRecord) else (name, item)
-        finally:
-            if not isinstance(src, StreamSource):
-                stream.close()
+        yield name, _open_blocks(src, name, limit, chunk_bytes)
+
+
+def _open_blocks(src: Path | StreamSource, name: str, limit: int, chunk_bytes: int
+                 ) -> Iterator[Block | QuarantineRecord]:
+    try:
+        stream = src.stream if isinstance(src, StreamSource) else open_path(src)
+    except OSError as exc:
+        yield QuarantineRecord(name, 0, QuarantineReason.READ_ERROR, describe_open_error(src, exc))  # type: ignore[arg-type]
+        return
+    try:
+        yield from _source_blocks(name, stream, limit, chunk_bytes)
+    finally:
+        if not isinstance(src, StreamSource):
+            stream.close()
 
 
 def _source_blocks(name: str, stream: BinaryIO, limit: int, chunk_bytes: int) -> Iterator[Block | QuarantineRecord]:
