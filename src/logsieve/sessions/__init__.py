@@ -22,6 +22,7 @@ from logsieve.sessions.config import (
     TimeWindowConfig,
     parse_grouping,
 )
+from logsieve.sessions.discover import DiscoveryConfig, GroupingChoice, IdCandidate, discover_grouping
 from logsieve.sessions.ids import IdSessionGrouper
 from logsieve.sessions.registry import GROUPERS, make_grouper
 from logsieve.sessions.time_windows import TimeWindowGrouper, time_window_indices
@@ -30,14 +31,17 @@ from logsieve.sessions.windows import ALL_SOURCES, FixedWindowGrouper, SlidingWi
 __all__ = [
     "ALL_SOURCES",
     "DEFAULT_ID_PATTERN",
+    "DiscoveryConfig",
     "GROUPERS",
     "PART_SEPARATOR",
     "FixedWindowConfig",
     "FixedWindowGrouper",
     "GroupStats",
+    "GroupingChoice",
     "Grouper",
     "GrouperConfig",
     "GroupingConfig",
+    "IdCandidate",
     "IdSessionGrouper",
     "SessionConfig",
     "SlidingWindowConfig",
@@ -45,6 +49,7 @@ __all__ = [
     "TimeWindowConfig",
     "TimeWindowGrouper",
     "base_key",
+    "discover_grouping",
     "make_grouper",
     "parse_grouping",
     "time_window_indices",
