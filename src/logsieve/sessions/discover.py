@@ -138,7 +138,7 @@ class IdCandidate:
         return {
             "pattern": self.pattern,
             "example": self.example,
-            "coverage": round(self.coverage, 4),
+            "coverage": self.coverage,
             "distinct_ids": self.distinct_ids,
             "median_lines": self.median_lines,
             "qualifies": self.qualifies,
@@ -177,7 +177,7 @@ class GroupingChoice:
             "describe": self.grouping.describe(),
             "reason": self.reason,
             "sample_lines": self.sample_lines,
-            "timed_share": round(self.timed_share, 4),
+            "timed_share": self.timed_share,
             "stats": dict(self.stats),
             "candidates": [c.as_dict() for c in self.candidates],
         }
@@ -206,7 +206,7 @@ def discover_grouping(lines: Iterable[ParsedLine], config: DiscoveryConfig | Non
                               f"no lines to look at, so fixed windows of {cfg.fixed_size} lines")
     times = [line[0][4] for line in sample]
     timed = sum(t is not None for t in times)
-    timed_share = timed / n
+    timed_share = round(timed / n, 4)
     measured = _measure(sample, _propose_shapes(sample, cfg), cfg)
     candidates = [c for c, _ in measured]
     if measured and measured[0][0].qualifies:
@@ -442,7 +442,7 @@ def _measure(sample: list[ParsedLine], proposals: list[_Proposal],
                 line_ids.append((i, found))
                 for sid in found:  # Counter.update costs an isinstance check per call
                     per_id[sid] += 1
-        coverage = len(line_ids) / n
+        coverage = round(len(line_ids) / n, 4)
         example = proposal.example
         distinct = len(per_id)
         median = float(statistics.median(per_id.values())) if per_id else 0.0
