@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def detect(
     files: Annotated[list[str], typer.Argument(help="Log files, .gz files, directories, globs, or - for stdin.")],
     model: Annotated[Path, typer.Option(help="Trained model directory from `logsieve train`.")] = Path(".logsieve/models/logmoe-hdfs-sample"),
-    log_format: Annotated[Optional[str], typer.Option("--format", "-f", help="Log format (default: the one the model was trained on).")] = None,
+    log_format: Annotated[Optional[str], typer.Option("--format", "-f", help="Log format, or `auto` (each file's own, detected). Default: the one the model was trained on.")] = None,
     mode: Annotated[str, typer.Option(help="cola (small model, LLM for the unsure), collaborlog (coordinator routes unfamiliar logs to the LLM), small-only, llm-only.")] = "cola",
     llm: Annotated[str, typer.Option(help="embedded (llama.cpp in process, default), none, or an OpenAI-compatible base URL such as http://127.0.0.1:8080/v1 (key from $LOGSIEVE_LLM_API_KEY).")] = "embedded",
     llm_model: Annotated[Optional[str], typer.Option(help="Embedded: a packaged model name (qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, smollm2-135m) or a GGUF path; HTTP: the server's model name.")] = None,
@@ -54,7 +54,8 @@ def detect(
         fail(f"--mode must be cola, collaborlog, small-only or llm-only, got {mode!r}")
     try:
         bundle = ModelBundle.load(model)
-        fmt = get_format(log_format or bundle.format)
+        name = log_format or bundle.format
+        fmt = name if name == "auto" else get_format(name)  # auto: the readers detect each file's own
     except BundleError as exc:
         fail(str(exc))
     except (KeyError, ValueError) as exc:

@@ -34,8 +34,8 @@ def parse_group_option(text: str) -> Any:
         if kind == "time" and len(nums) in (1, 2):
             return parse_grouping({"kind": "time", "span": nums[0], "step": nums[-1]})
     except (ValueError, ValidationError, re.error) as exc:
-        raise typer.BadParameter(f"{text!r}: {exc}") from None
-    raise typer.BadParameter(f"{text!r} is not a grouping; {_GROUP_HELP}")
+        raise typer.BadParameter(f"--group {text!r}: {exc}. {_GROUP_HELP}") from None
+    raise typer.BadParameter(f"--group {text!r} is not a grouping. {_GROUP_HELP}")
 
 
 @app.command()

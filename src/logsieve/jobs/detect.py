@@ -32,7 +32,8 @@ Mode = Literal["cola", "collaborlog", "small-only", "llm-only"]
 class DetectJobConfig:
     sources: tuple[str, ...]
     model_dir: Path
-    log_format: LogFormat
+    log_format: LogFormat | str
+    """A format, or ``"auto"``: the readers detect each file's own (:mod:`logsieve.ingest.detect`)."""
     store: Path
     mode: Mode = "cola"
     grouping: GroupingConfig | None = None

@@ -187,7 +187,9 @@ def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook 
     parser = None
     for f in files:
         fmt, guess = formats[str(f)]
-        job = ParseJobConfig((str(f),), fmt)
+        # auto goes to the readers as is: they detect the file's format and join its multi-line
+        # records (a resolved LogFormat alone would quarantine each stack-trace line)
+        job = ParseJobConfig((str(f),), "auto" if guess is not None else fmt)  # type: ignore[arg-type]
         parser = parser or open_parser(job)
         part = ParseSummary()
         tick = (lambda n, name=str(f): progress("parse", n, None)) if progress else None
@@ -198,7 +200,8 @@ def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook 
         summary.quarantined += part.quarantined
         summary.formats[str(f)] = {"format": fmt.name, "lines": len(lines) - before}
         if guess is not None:
-            summary.formats[str(f)] |= {"confidence": round(float(guess.confidence), 3), "detected": True}
+            summary.formats[str(f)] |= {"confidence": round(float(guess.confidence), 3), "detected": True,
+                                        "multiline": bool(getattr(guess, "multiline", False))}
     return lines, parser, summary
 
 
@@ -221,14 +224,30 @@ def learn(sources: Seq[str], out: Path, config: LearnConfig | None = None,
           progress: ProgressHook | None = None,
           on_quarantine: Callable[[QuarantineRecord], None] | None = None) -> LearnSummary:
     """Raw logs -> a model bundle in ``out``, with no label anywhere. See the module docstring."""
-    from logsieve.engine import write_bundle
-
     config = config or LearnConfig()
     clock = time.perf_counter()
     lines, parser, summary = read_history(sources, config, progress, on_quarantine)
     summary.out, summary.seconds["parse"] = str(out), time.perf_counter() - clock
     if not lines:
         raise ValueError("no line could be parsed; check the format with `logsieve formats --detect FILE`")
+    fmt_names = {v["format"] for v in summary.formats.values()}
+    log_format = config.log_format if config.log_format != "auto" else (fmt_names.pop() if len(fmt_names) == 1
+                                                                          else "auto")
+    return learn_lines(lines, parser, out, config, log_format=log_format, fit_on=[str(s) for s in sources],
+                       summary=summary)
+
+
+def learn_lines(lines: Seq[ParsedLine], parser: Any, out: Path, config: LearnConfig, *, log_format: str,
+                fit_on: list[str], summary: LearnSummary | None = None) -> LearnSummary:
+    """Parsed lines (and the parser whose template ids they carry) -> a bundle in ``out``.
+
+    The part of :func:`learn` after reading: grouping (discovered unless ``config.grouping``),
+    the label-free fit, the bundle. ``logsieve serve`` with no model runs it on the lines of its
+    warm-up, so the model it swaps in is the one ``learn`` would have made from them.
+    """
+    from logsieve.engine import write_bundle
+
+    summary = summary or LearnSummary(out=str(out), lines=len(lines), parsed=len(lines))
     clock = time.perf_counter()
     grouping = config.grouping
     if grouping is None:
@@ -245,11 +264,8 @@ def learn(sources: Seq[str], out: Path, config: LearnConfig | None = None,
     clock = time.perf_counter()
     fitted = fit_label_free(seqs, templates, config)
     summary.seconds["fit"] = time.perf_counter() - clock
-    fmt_names = {v["format"] for v in summary.formats.values()}
-    log_format = config.log_format if config.log_format != "auto" else (fmt_names.pop() if len(fmt_names) == 1
-                                                                          else "auto")
     write_bundle(out, fitted.detector, fitted.train, fitted.validation, parser=parser, dataset="",
-                 fit_on=[str(s) for s in sources], log_format=log_format, grouping=grouping, examples=False)
+                 fit_on=fit_on, log_format=log_format, grouping=grouping, examples=False)
     summary.templates, summary.sequences = len(templates), len(seqs)
     summary.detector, summary.expected_share = config.detector, config.expected_share
     summary.flagged_share, summary.threshold = fitted.flagged_share, fitted.report.threshold
