@@ -28,12 +28,22 @@ def _drain_config(cfg, masking: Optional[Path]):
 
 @app.command()
 def formats(
+    detect: Annotated[Optional[list[str]], typer.Option("--detect", help="Detect the format of FILE (a file, .gz, or a directory: one result per file). Repeat for several; extra FILE arguments count too.")] = None,
+    files: Annotated[Optional[list[str]], typer.Argument(help="More files to detect (with --detect).", show_default=False)] = None,
     formats_file: Annotated[list[Path], typer.Option("--formats-file", help="Extra YAML file of formats.")] = [],
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON object instead of a table.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON (with --detect: one object per file, the last line the last file's).")] = False,
 ) -> None:
-    """List the log formats logsieve knows (the 16 loghub presets, `raw`, and your own)."""
+    """List the log formats logsieve knows (the 16 loghub presets, `raw`, the JSON / logfmt /
+    syslog / container families, `stamped`, and your own), or, with --detect FILE, say which
+    one a file is written in and how sure that is.
+
+    Example: logsieve formats --detect /var/log/syslog --json
+    """
     from logsieve.ingest import list_formats
 
+    if detect or files:
+        _detect_formats([*(detect or []), *(files or [])], tuple(formats_file), json_out)
+        return
     try:
         fmts = list_formats(extra_paths=tuple(formats_file))
     except (OSError, ValueError) as exc:
@@ -49,10 +59,48 @@ def formats(
     out.print(table)
 
 
+def _detect_formats(names: list[str], formats_files: tuple[Path, ...], json_out: bool) -> None:
+    """``formats --detect``: one guess per file (directories and globs expanded)."""
+    from logsieve.ingest.detect import detect_file_format
+    from logsieve.ingest.formats import load_formats
+    from logsieve.ingest.sources import expand_sources
+    from logsieve.records import QuarantineRecord
+
+    try:
+        candidates = list(load_formats(*formats_files).values())
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    guesses, failures = [], []
+    for src in expand_sources(names):
+        if isinstance(src, QuarantineRecord):
+            failures.append(src.detail)
+            continue
+        try:
+            guesses.append(detect_file_format(src, formats=candidates))  # type: ignore[arg-type]
+        except OSError as exc:
+            failures.append(f"cannot read {src}: {exc.strerror or exc}")
+    for problem in failures:
+        err.print(f"[red]{problem}[/]")
+    if not guesses:
+        fail("no file to detect")
+    if json_out:
+        for guess in guesses:
+            emit_json(guess.as_dict())
+        return
+    table = Table(title="detected log formats")
+    for col in ("file", "format", "sure", "family", "multi-line", "next best"):
+        table.add_column(col, overflow="fold")
+    for g in guesses:
+        alts = ", ".join(f"{n} {s:.2f}" for n, s in g.alternatives)
+        table.add_row(g.source or "", g.format, f"{g.confidence:.2f}", g.family, "yes" if g.multiline else "no", alts)
+    out.print(table)
+
+
 @app.command()
 def parse(
     files: Annotated[list[str], typer.Argument(help="Log files, .gz files, directories, globs, or - for stdin.")],
-    log_format: Annotated[str, typer.Option("--format", "-f", help="Log format name (see `logsieve formats`).")] = "raw",
+    log_format: Annotated[str, typer.Option("--format", "-f", help="Log format name (see `logsieve formats`), or auto: detected per file from its first lines.")] = "auto",
+    multiline: Annotated[Optional[bool], typer.Option("--multiline/--no-multiline", help="Join lines that do not fit the format to the record before them (stack traces). Default: as detected with --format auto, off with a named format.", show_default=False)] = None,
     state: Annotated[Optional[Path], typer.Option(help="Directory for the parser state: loaded if present, saved after.")] = None,
     out_path: Annotated[Optional[Path], typer.Option("--out", help="Write parsed lines to PATH.csv or PATH.parquet.")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML config (ingest:, parser:).")] = None,
@@ -72,19 +120,29 @@ def parse(
     stable across runs and new templates are reported as drift; a LogStamp state also keeps the
     trained tagger, so the next run skips training.
 
+    With --format auto (the default) each file's format is detected from its first lines and
+    printed to stderr (format: HDFS (sure: 1.00) for app.log); multi-line records (stack
+    traces) are joined to their first line when the file looks like it has them.
+
     Example: logsieve parse HDFS.log.gz --format HDFS --state .logsieve/hdfs --out parsed.csv
 
     Example: logsieve parse HDFS.log.gz --format HDFS --parser stamp --state .logsieve/hdfs-stamp
     """
-    from logsieve.ingest import get_format
+    from logsieve.ingest import get_format, load_formats
+    from logsieve.ingest.formats import AUTO
     from logsieve.jobs.output import QuarantineWriter, write_parsed
     from logsieve.jobs.parse import ParseJobConfig, run_parse
     from logsieve.parsing import StateVersionError
 
     cfg = read_config(config)
     drain_cfg = _drain_config(cfg, masking)
+    extra = tuple(formats_file) + tuple(cfg.ingest.formats_files)
+    fmt = log_format
     try:
-        fmt = get_format(log_format, extra_paths=tuple(formats_file) + tuple(cfg.ingest.formats_files))
+        if log_format.lower() == AUTO:
+            load_formats(*extra)  # a broken formats file fails here, not half-way through
+        else:
+            fmt = get_format(log_format, extra_paths=extra)
     except (KeyError, ValueError, OSError) as exc:
         fail(str(exc).strip("'\""))
     if match_only and state is None:
@@ -115,6 +173,9 @@ def parse(
         parser=parser_kind,  # type: ignore[arg-type]
         stamp=stamp_cfg,
         train_lines=train_lines,
+        formats_files=extra,
+        multiline=multiline,
+        on_format=lambda _name, guess: err.print(guess.describe(), markup=False, highlight=False, soft_wrap=True),
     )
     sink = (lambda lines: write_parsed(lines, out_path)) if out_path else None
     try:

@@ -51,7 +51,7 @@ def seconds_of(m: re.Match[str], default_year: int = DEFAULT_YEAR) -> float | No
     g = m.groupdict()
     if g.get("e"):
         text = g["e"]
-        return int(text) / 1000 if len(text) == 13 else float(text)
+        return int(text) / 1000 if len(text) == 13 and "." not in text else float(text)
     if g.get("Y"):
         year, month, day = int(g["Y"]), int(g["m"]), int(g["d"])
         hour, minute, second, fraction, zone = g["H"], g["M"], g["S"], g.get("f"), g.get("z")

@@ -231,7 +231,7 @@ def joined_records(
         if isinstance(item, QuarantineRecord):
             if open_fields is not None:
                 yield close()
-                open_fields = None
+            open_fields, capped = None, False
             stats.quarantine(item.reason)
             yield item
             continue
@@ -244,7 +244,7 @@ def joined_records(
             if type(line) is not str:
                 if open_fields is not None:
                     yield close()
-                    open_fields = None
+                open_fields, capped = None, False
                 stats.quarantine(line.reason)  # type: ignore[union-attr]
                 yield line  # type: ignore[misc]
                 continue
@@ -255,11 +255,13 @@ def joined_records(
                 open_no, (open_fields, first) = line_no, parsed
                 parts, size, capped = [first], len(first), False
                 continue
-            if open_fields is None or capped or len(parts) >= max_lines or size + len(line) + 1 > max_bytes:
-                if open_fields is None:
+            if open_fields is None or len(parts) >= max_lines or size + len(line) + 1 > max_bytes:  # type: ignore[arg-type]
+                if open_fields is not None:  # the cap: the record goes out as it is, in line order
+                    yield close()
+                    open_fields, capped = None, True
+                if not capped:
                     reason, detail = no_match, f"line does not match format {fmt.name!r}"
                 else:
-                    capped = True
                     reason = QuarantineReason.TOO_LONG
                     detail = (f"continuation of the multi-line record at line {open_no}, which reached "
                               f"{max_lines} lines or {max_bytes} characters")

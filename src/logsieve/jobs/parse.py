@@ -27,6 +27,7 @@ from logsieve.parsing.state import state_file
 from logsieve.records import LogRecord, ParsedLine, QuarantineRecord
 
 if TYPE_CHECKING:
+    from logsieve.ingest.detect import FormatGuess
     from logsieve.parsing.stamp import StampConfig, StampParser
 
 ProgressHook = Callable[[int], None]
@@ -43,7 +44,7 @@ class ParseJobConfig:
     """What to parse and how. ``state`` is a directory: loaded when it exists, saved at the end."""
 
     sources: tuple[str, ...]
-    log_format: LogFormat
+    log_format: LogFormat | str  # a format, or "auto": detected per source (see ingest.detect)
     drain: DrainConfig = field(default_factory=DrainConfig)
     state: Path | None = None
     learn: bool = True
@@ -51,6 +52,9 @@ class ParseJobConfig:
     parser: ParserKind = "drain"
     stamp: "StampConfig | None" = None
     train_lines: int | None = None
+    formats_files: tuple[Path, ...] = ()
+    multiline: bool | None = None  # None: as detected with "auto", off with a named format
+    on_format: Callable[[str, FormatGuess], None] | None = None
 
 
 @dataclass
@@ -69,6 +73,8 @@ class ParseSummary:
     parser: str = "drain"
     train_lines: int = 0
     train_seconds: float = 0.0
+    formats: dict[str, dict] = field(default_factory=dict)
+    joined_lines: int = 0
 
     @property
     def lines_per_s(self) -> float:
@@ -87,7 +93,8 @@ class ParseSummary:
             "quarantine_reasons": dict(self.quarantine_reasons),
             "state": self.state_path,
             "parser": self.parser,
-        } | ({"train_lines": self.train_lines, "train_seconds": round(self.train_seconds, 3)}
+            "joined_lines": self.joined_lines,
+        } | ({"formats": dict(self.formats)} if self.formats else {}) | ({"train_lines": self.train_lines, "train_seconds": round(self.train_seconds, 3)}
              if self.parser == "stamp" else {})
 
 
@@ -124,8 +131,16 @@ def parse_stream(
     ``reader(stats)`` replaces reading ``config.sources`` (e.g. following a growing file).
     """
     stats = IngestStats()
+
+    def on_format(name: str, guess: FormatGuess) -> None:
+        summary.formats[name] = {"format": guess.format, "confidence": guess.confidence,
+                                 "family": guess.family, "multiline": guess.multiline}
+        if config.on_format is not None:
+            config.on_format(name, guess)
+
     records = reader(stats) if reader is not None else read_records(
-        list(config.sources), config.log_format, max_line_bytes=config.max_line_bytes, stats=stats
+        list(config.sources), config.log_format, max_line_bytes=config.max_line_bytes, stats=stats,
+        multiline=config.multiline, extra_paths=config.formats_files, on_format=on_format,
     )
     if isinstance(parser, DrainParser):
         results = _drain_results(parser, records, config.learn, on_quarantine, progress)
@@ -142,6 +157,7 @@ def parse_stream(
     summary.lines = stats.lines_read
     summary.parsed = stats.records
     summary.quarantined = stats.quarantined
+    summary.joined_lines = stats.joined_lines
     summary.quarantine_reasons = {str(getattr(k, "value", k)): v for k, v in stats.by_reason.items()}
 
 
