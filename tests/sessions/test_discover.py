@@ -14,6 +14,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from logsieve.evaluate.loghub import default_data_dir
 from logsieve.ingest import get_format
 from logsieve.jobs.parse import ParseJobConfig, ParseSummary, parse_stream
 from logsieve.parsing import DrainParser
@@ -28,7 +29,18 @@ from logsieve.sessions import (
 )
 from logsieve.sessions.discover import NICE_SECONDS, DiscoveryConfig, shape_regex, token_shape
 
-DATA = Path("/work/shared/data")
+
+
+def _data_dir() -> Path:
+    """The shared data folder (``$LOGSIEVE_DATA_DIR`` or a ``shared/data`` above), or a path
+    that does not exist, so the real-log tests skip where the data is absent."""
+    try:
+        return default_data_dir()
+    except FileNotFoundError:
+        return Path("/nonexistent/shared/data")
+
+
+DATA = _data_dir()
 T0 = 1_700_000_000.0
 
 
@@ -219,7 +231,7 @@ HDFS_SAMPLE = DATA / "hdfs_sample" / "HDFS_sample.log.gz"
 LOGHUB = DATA / "loghub_2k"
 
 
-@pytest.mark.skipif(not HDFS_SAMPLE.exists(), reason="needs /work/shared/data/hdfs_sample")
+@pytest.mark.skipif(not HDFS_SAMPLE.exists(), reason="needs shared/data/hdfs_sample")
 def test_hdfs_sample_chooses_block_ids_and_groups_the_datasets_blocks() -> None:
     lines = _parsed(HDFS_SAMPLE, "HDFS")
     cpu = time.process_time()
@@ -239,7 +251,7 @@ def test_hdfs_sample_chooses_block_ids_and_groups_the_datasets_blocks() -> None:
     assert grouper.stats.split == grouper.stats.evicted == 0
 
 
-@pytest.mark.skipif(not LOGHUB.exists(), reason="needs /work/shared/data/loghub_2k")
+@pytest.mark.skipif(not LOGHUB.exists(), reason="needs shared/data/loghub_2k")
 def test_openstack_chooses_instance_uuids() -> None:
     """Request ids sit in the header (the ADDR field), not in the content the grouper searches.
     In the content the uuid shape is mostly instance uuids (`[instance: <uuid>]`); one image id
@@ -257,7 +269,7 @@ def test_openstack_chooses_instance_uuids() -> None:
     assert choice.candidates[0].median_lines >= 2 and choice.candidates[0].coverage >= 0.3
 
 
-@pytest.mark.skipif(not LOGHUB.exists(), reason="needs /work/shared/data/loghub_2k")
+@pytest.mark.skipif(not LOGHUB.exists(), reason="needs shared/data/loghub_2k")
 def test_bgl_chooses_time_windows() -> None:
     choice = discover_grouping(_parsed(LOGHUB / "BGL" / "BGL_2k.log", "BGL"))
     assert choice.kind == "time"

@@ -426,7 +426,7 @@ def _measure(sample: list[ParsedLine], proposals: list[_Proposal],
     n = len(sample)
     contents = [line[0][2] for line in sample]
     min_distinct = max(2, min(cfg.min_distinct_ids, math.ceil(cfg.min_distinct_share * n)))
-    out = []
+    out: list[tuple[IdCandidate, LineIds, int]] = []
     for proposal in proposals:
         findall = re.compile(proposal.pattern).findall
         needle = proposal.needle
@@ -458,8 +458,10 @@ def _measure(sample: list[ParsedLine], proposals: list[_Proposal],
         if distinct < min_distinct:
             notes.append(f"{distinct} distinct id(s), fewer than {min_distinct}")
         out.append((IdCandidate(proposal.pattern, example, coverage, distinct, median, not notes,
-                                "; ".join(notes)), line_ids))
-    out.sort(key=lambda m: (not m[0].qualifies, -m[0].coverage, -m[0].distinct_ids, m[0].pattern))
+                                "; ".join(notes)), line_ids, len(notes)))
+    # qualifying shapes by coverage; then the nearest misses (fewest failed checks) first
+    out.sort(key=lambda m: (m[2], -m[0].coverage, -m[0].distinct_ids, m[0].pattern))
+    return [(c, found) for c, found, _ in out]
     return out
 
 
@@ -475,8 +477,8 @@ def _session_choice(sample: list[ParsedLine], best: IdCandidate, found: LineIds,
     reason = (f"ids like {best.example} recur across {best.median_lines:g} lines each on median "
               f"({best.distinct_ids:,} distinct) and cover {best.coverage:.0%} of lines")
     if idle is not None:
-        reason += (f"; a session closes after {_duration(idle)} idle ({cfg.idle_gap_multiple:g}x the p99 gap "
-                   f"of {_duration(p99)} between one id's lines, rounded up)")
+        reason += (f"; a session closes after {format_duration(idle)} idle ({cfg.idle_gap_multiple:g}x the p99 gap "
+                   f"of {format_duration(p99)} between one id's lines, rounded up)")
     stats = {"p99_gap_seconds": p99} if idle is not None else {}
     return GroupingChoice(grouping, "session", reason, tuple(candidates), len(sample), timed_share, stats)
 
@@ -514,7 +516,8 @@ def _nice_ceil(seconds: float) -> float:
     return float(math.ceil(seconds / 86400) * 86400)
 
 
-def _duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
+    """``3600`` -> ``1 h``, ``120`` -> ``2 min``, ``29.7`` -> ``29.7 s``: for reasons a person reads."""
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g} {unit}"
@@ -535,7 +538,7 @@ def _time_choice(sample: list[ParsedLine], lead: str, candidates: list[IdCandida
         if median >= cfg.target_lines or len(counts) == 1:
             break  # longer spans only hold more lines
     grouping = TimeWindowConfig(span=best_span, step=best_span, max_lines=cfg.max_lines)
-    reason = (f"{lead}; {timed_share:.0%} of lines have a timestamp, so {_duration(best_span)} windows, "
+    reason = (f"{lead}; {timed_share:.0%} of lines have a timestamp, so {format_duration(best_span)} windows, "
               f"which hold {best_median:g} lines on median (target {cfg.target_lines})")
     return GroupingChoice(grouping, "time", reason, tuple(candidates), len(sample), timed_share,
                           {"median_window_lines": best_median})
