@@ -28,12 +28,15 @@ DETECTORS: dict[str, tuple[str, str, str]] = {
             "floor: PCA residual on TF-IDF template counts (Xu et al.); normal data only"),
     "iforest": ("logsieve.detectors.classic", "IsolationForestDetector",
                 "floor: scikit-learn IsolationForest on template counts; unsupervised"),
+    "self-trained": ("logsieve.detectors.self_trained", "SelfTrainedDetector",
+                     "label-free (`learn`'s default): PCA pseudo-labels the history's two ends, a logistic "
+                     "regression learns from them; either flags; reads no label"),
     "logreg": ("logsieve.detectors.classic", "LogRegDetector",
                "floor: scikit-learn logistic regression on template counts; supervised"),
     "unseen-template": ("logsieve.detectors.floors", "UnseenTemplateDetector",
                         "floor (Landauer et al.): number of template ids never seen in fit; flags any; normal data only"),
     "seq-length": ("logsieve.detectors.floors", "SequenceLengthDetector",
-                   "floor (Landauer et al.): lines outside the fit length range [min, max]; flags any; normal data only"),
+                   "floor (Landauer et al.): lines outside the fit length range, min to max; flags any; normal data only"),
     "count-novelty": ("logsieve.detectors.floors", "CountNoveltyDetector",
                       "floor (Landauer et al.): L1 distance to the nearest count vector seen in fit; flags any "
                       "unseen vector; normal data only"),
