@@ -21,6 +21,7 @@ FAST: dict[str, dict] = {
     "pca": {},
     "iforest": {"trees": 50},
     "logreg": {},
+    "self-trained": {},
     "unseen-template": {},
     "seq-length": {},
     "count-novelty": {},

@@ -56,7 +56,7 @@ def test_label_free_json_contract(shared_data):
     doc = json.loads(res.stdout.decode().strip().splitlines()[-1])
     for key in ("f1", "precision", "recall", "supervised_f1"):
         assert 0.0 <= doc[key] <= 1.0
-    assert doc["label_free"] is True and doc["detector"] == "pca"
+    assert doc["label_free"] is True and doc["detector"] == "self-trained"
     assert doc["history"] == "as logged (no label read)"
 
 
@@ -65,4 +65,4 @@ def test_supervised_detector_is_refused_with_the_label_free_ones_named(shared_da
                           "--label-free", "--detector", "logreg", "--data-dir", str(shared_data)],
                          capture_output=True, timeout=300)
     assert res.returncode == 2
-    assert "needs labels" in res.stderr.decode() and "pca" in res.stderr.decode()
+    assert "needs labels" in res.stderr.decode() and "self-trained" in res.stderr.decode()

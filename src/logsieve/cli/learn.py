@@ -44,7 +44,7 @@ def learn(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the model bundle (`detect --model` and `serve --model` read it).")],
     log_format: Annotated[str, typer.Option("--format", "-f", help="Log format, or `auto`: each file's own, detected from its first lines (see `logsieve formats --detect FILE`).")] = "auto",
     group: Annotated[Optional[str], typer.Option(help=_GROUP_HELP)] = None,
-    detector: Annotated[Optional[str], typer.Option(help="A detector that needs no labels (see `logsieve detectors`). Default: pca.")] = None,
+    detector: Annotated[Optional[str], typer.Option(help="A detector that needs no labels (see `logsieve detectors`). Default: self-trained.")] = None,
     expected_share: Annotated[float, typer.Option(min=0.0001, max=0.49, help="Share of sequences you expect to be abnormal: the threshold flags that share of the history's own scores.")] = 0.02,
     formats_file: Annotated[list[Path], typer.Option("--formats-file", help="Extra YAML file of formats.")] = [],
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,

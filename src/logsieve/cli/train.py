@@ -100,7 +100,7 @@ def train(
 @evaluate_app.command("detection")
 def evaluate_detection_cmd(
     dataset: Annotated[str, typer.Option(help="Labelled data set whose test split is scored (see `logsieve datasets`).")],
-    detector: Annotated[Optional[str], typer.Option(help="Detector name (see `logsieve detectors`). With --label-free: default `learn`'s (pca).")] = None,
+    detector: Annotated[Optional[str], typer.Option(help="Detector name (see `logsieve detectors`). With --label-free: default `learn`'s (self-trained).")] = None,
     fit_on: Annotated[list[str], typer.Option("--fit-on", help="Fit on these data sets' train splits instead (repeatable): several systems at once, or another system (transfer).")] = [],
     params: Annotated[Optional[Path], typer.Option(help=_PARAMS_HELP)] = None,
     sets: Annotated[list[str], typer.Option("--set", help=_SET_HELP)] = [],

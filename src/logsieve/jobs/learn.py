@@ -31,9 +31,10 @@ from logsieve.detectors.base import Detector, FitReport, SequenceBatch
 from logsieve.records import ParsedLine, QuarantineRecord, Sequence
 from logsieve.sessions import GroupingConfig
 
-DEFAULT_DETECTOR = "pca"
-"""Xu et al.'s PCA on TF-IDF template counts: label-free by construction, fast, and the best of
-the label-free candidates measured in benchmarks/RESULTS.md ("Your own logs, no labels")."""
+DEFAULT_DETECTOR = "self-trained"
+"""PCA on TF-IDF template counts pseudo-labels the history's two ends and a logistic regression
+learns from them (:mod:`logsieve.detectors.self_trained`): label-free, fast, and the best of the
+label-free candidates measured in benchmarks/RESULTS.md ("Your own logs, no labels")."""
 
 ProgressHook = Callable[[str, int, int | None], None]
 """``(step, done, total)``: the CLI draws a bar per step; ``total`` None when unknown."""
