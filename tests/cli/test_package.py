@@ -16,7 +16,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[2] / "src" / "logsieve" / "cli"
 MODULES = sorted(p.stem for p in PKG.glob("*.py") if p.stem != "__init__")
-COMMANDS = ["formats", "parse", "templates", "datasets", "explain", "label", "detectors", "train", "detect", "serve",
+COMMANDS = ["formats", "parse", "templates", "datasets", "explain", "label", "learn", "detectors", "train", "detect", "serve",
             "evaluate", "models"]
 
 

@@ -47,6 +47,9 @@ def learn(
     detector: Annotated[Optional[str], typer.Option(help="A detector that needs no labels (see `logsieve detectors`). Default: self-trained.")] = None,
     expected_share: Annotated[float, typer.Option(min=0.0001, max=0.49, help="Share of sequences you expect to be abnormal: the threshold flags that share of the history's own scores.")] = 0.02,
     formats_file: Annotated[list[Path], typer.Option("--formats-file", help="Extra YAML file of formats.")] = [],
+    llm: Annotated[str, typer.Option(help="Also label the history with an LLM (ALPHA, no human label: the label-free model seeds its few-shot refinement) and train a supervised small model on the labels: embedded, an OpenAI-compatible base URL, or none.")] = "none",
+    llm_model: Annotated[Optional[str], typer.Option(help="Embedded: a packaged model name or a GGUF path; HTTP: the server's model name.")] = None,
+    budget: Annotated[float, typer.Option(min=0.0001, help="With --llm: LLM annotations, as a share of the history's sequences (< 1) or a count.")] = 0.02,
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
 ) -> None:
     """Learn what normal looks like from your own logs, with no labels, and save a model.
@@ -63,11 +66,15 @@ def learn(
 
     from logsieve.jobs.learn import DEFAULT_DETECTOR, LearnConfig, learn as run_learn
 
+    from logsieve.cli._common import llm_config
+    from logsieve.label.config import AlphaConfig
+
     grouping = parse_group_option(group) if group else None
     try:
         config = LearnConfig(detector=detector or DEFAULT_DETECTOR, expected_share=expected_share,
                              log_format=log_format, grouping=grouping,
-                             formats_files=tuple(str(p) for p in formats_file))
+                             formats_files=tuple(str(p) for p in formats_file), llm=llm_config(llm, llm_model),
+                             alpha=AlphaConfig(budget=budget, seed_labels=15))
         with _Bar(enabled=err.is_terminal) as bar:
             summary = run_learn(sources, out_dir, config, progress=bar.hook)
     except (ValueError, KeyError, ValidationError, OSError) as exc:
@@ -97,6 +104,11 @@ def _print_summary(doc: dict[str, Any]) -> None:
         for t in doc["rarest_templates"]:
             table.add_row(str(t["template_id"]), str(t["sequences"]), t["template"])
         out.print(table)
+    if doc.get("alpha"):
+        a = doc["alpha"]
+        out.print(f"LLM labels (no human label): {a['llm_answered']} of {a['llm_annotated']} representatives answered, "
+                  f"{a['labels']['abnormal']:,} abnormal / {a['labels']['normal']:,} normal after propagation; "
+                  f"agreement with the label-free model {a['agreement_with_label_free']}; kept: {a['kept']}")
     out.print(f"saved to {doc['out']}; next: logsieve detect FILE --model {doc['out']}")
 
 
@@ -110,7 +122,7 @@ class _Bar:
         if self.enabled:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}: {task.completed:,} lines"),
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}: {task.completed:,}"),
                                       TimeElapsedColumn(), console=err, transient=True)
             self._progress.start()
         return self

@@ -52,6 +52,10 @@ class ModelBundle(BaseModel):
     """The prompt and model the trust rule was measured with (empty: not measured)."""
     examples: int = 0
     """Labelled sequences in the example bank (``examples.jsonl``)."""
+    label_origin: dict[str, int] = Field(default_factory=dict)
+    """Who made the labels the model was fitted on, and how many (``logsieve learn``: none at all,
+    or with an LLM ``llm`` / ``propagated`` / ``label-free``; each sequence's in ``labels.jsonl``).
+    Empty: a data set's labels (``logsieve train``)."""
     upgrade_note: str = Field(default="", exclude=True)
     """Set on loading a bundle from an older version: what it lacks and how to upgrade it."""
 

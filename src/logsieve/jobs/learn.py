@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from logsieve.detectors.base import Detector, FitReport, SequenceBatch
+from logsieve.label.config import AlphaConfig
 from logsieve.records import ParsedLine, QuarantineRecord, Sequence
 from logsieve.sessions import GroupingConfig
 
@@ -57,6 +58,13 @@ class LearnConfig(BaseModel):
     grouping: GroupingConfig | None = None
     """None: discovered from the logs."""
     formats_files: tuple[str, ...] = ()
+    llm: dict[str, Any] | None = None
+    """A backend config (:func:`logsieve.llm.backend_config`): with one, ALPHA runs with no human
+    label (:mod:`logsieve.label.label_free`) and a supervised model is trained on its labels."""
+    alpha: AlphaConfig = Field(default_factory=lambda: AlphaConfig(budget=0.02, seed_labels=15))
+    """ALPHA's budget and prompt; its seed comes from the label-free model, never from a person."""
+    supervised_detector: str = "logreg"
+    """The small model trained on ALPHA's propagated labels."""
 
 
 @dataclass
@@ -139,13 +147,14 @@ class LearnSummary:
     threshold: float = 0.0
     rarest_templates: list[dict[str, Any]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    alpha: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"out": self.out, "formats": self.formats, "grouping": self.grouping, "lines": self.lines,
                 "parsed": self.parsed, "quarantined": self.quarantined, "templates": self.templates,
                 "sequences": self.sequences, "detector": self.detector, "expected_share": self.expected_share,
                 "flagged_share": round(self.flagged_share, 4), "threshold": self.threshold,
-                "rarest_templates": self.rarest_templates,
+                "rarest_templates": self.rarest_templates, "alpha": self.alpha,
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
 
@@ -239,7 +248,8 @@ def learn(sources: Seq[str], out: Path, config: LearnConfig | None = None,
 
 
 def learn_lines(lines: Seq[ParsedLine], parser: Any, out: Path, config: LearnConfig, *, log_format: str,
-                fit_on: list[str], summary: LearnSummary | None = None) -> LearnSummary:
+                fit_on: list[str], summary: LearnSummary | None = None,
+                progress: ProgressHook | None = None) -> LearnSummary:
     """Parsed lines (and the parser whose template ids they carry) -> a bundle in ``out``.
 
     The part of :func:`learn` after reading: grouping (discovered unless ``config.grouping``),
@@ -265,10 +275,87 @@ def learn_lines(lines: Seq[ParsedLine], parser: Any, out: Path, config: LearnCon
     clock = time.perf_counter()
     fitted = fit_label_free(seqs, templates, config)
     summary.seconds["fit"] = time.perf_counter() - clock
-    write_bundle(out, fitted.detector, fitted.train, fitted.validation, parser=parser, dataset="",
-                 fit_on=fit_on, log_format=log_format, grouping=grouping, examples=False)
+    det, train, validation, origin = fitted.detector, fitted.train, fitted.validation, None
+    if config.llm is not None:
+        clock = time.perf_counter()
+        det, train, validation, origin, summary.alpha = alpha_step(fitted, templates, config, progress)
+        summary.seconds["alpha"] = time.perf_counter() - clock
+    bundle = write_bundle(out, det, train, validation, parser=parser, dataset="", fit_on=fit_on,
+                          log_format=log_format, grouping=grouping, examples=False)
+    if origin is not None:
+        save_label_origin(out, train.sequences + validation.sequences, origin, bundle)
     summary.templates, summary.sequences = len(templates), len(seqs)
-    summary.detector, summary.expected_share = config.detector, config.expected_share
+    summary.detector, summary.expected_share = det.name, config.expected_share
     summary.flagged_share, summary.threshold = fitted.flagged_share, fitted.report.threshold
     summary.rarest_templates = rarest_templates(seqs, templates)
     return summary
+
+
+# --------------------------------------------------------------------------- with an LLM
+
+
+def alpha_step(fitted: LabelFreeFit, templates: dict[int, str], config: LearnConfig,
+               progress: ProgressHook | None = None) -> tuple[Detector, SequenceBatch, SequenceBatch, list[str], dict]:
+    """ALPHA with no human label on the history, then ``config.supervised_detector`` on its labels.
+
+    Returns the detector to save, the relabelled train and held-out batches, who made each
+    label, and the run's report. When the propagated labels are all one class, no supervised
+    model can be trained: the label-free model is kept and the report says so.
+    """
+    from logsieve.detectors.registry import make_detector
+    from logsieve.label.embed import minilm_embed
+    from logsieve.label.label_free import alpha_without_labels
+    from logsieve.llm import make_backend
+
+    history = SequenceBatch(fitted.train.sequences + fitted.validation.sequences, templates)
+    verdicts = fitted.detector.score(history).abnormal.astype("int64")
+    backend = make_backend(config.llm)
+    try:
+        result = alpha_without_labels(history, verdicts, backend, config.alpha, embed=minilm_embed(),
+                                      progress=_stages(progress))
+    finally:
+        close = getattr(backend, "close", None)
+        if close is not None:
+            close()
+    report = result.as_dict()
+    relabelled = unlabelled(history.sequences)
+    for seq, label in zip(relabelled, result.labels.tolist()):
+        seq.label = int(label)
+    cut = len(fitted.train)
+    train, held = SequenceBatch(relabelled[:cut], templates), SequenceBatch(relabelled[cut:], templates)
+    labels = result.labels
+    if not ((labels == 0).any() and (labels == 1).any()):
+        report["kept"] = f"{fitted.detector.name}: the propagated labels are all one class"
+        return fitted.detector, train, held, result.origin, report
+    if not ((held.labels == 0).any() and (held.labels == 1).any()):
+        held = SequenceBatch(relabelled, templates)  # the threshold needs both classes to choose from
+    det = make_detector(config.supervised_detector)
+    det.fit(train, held)
+    report["kept"] = det.name
+    return det, train, held, result.origin, report
+
+
+def _stages(progress: ProgressHook | None) -> Callable[[str, int], None] | None:
+    """ALPHA's ``(stage, total)`` / ``("", 1)`` ticks -> learn's ``(step, done, total)``."""
+    if progress is None:
+        return None
+    state: dict[str, Any] = {"stage": "", "done": 0, "total": None}
+
+    def hook(stage: str, n: int) -> None:
+        if stage:
+            state.update(stage=stage, done=0, total=n)
+        else:
+            state["done"] += n
+        progress(state["stage"], state["done"], state["total"])
+
+    return hook
+
+
+def save_label_origin(out: Path, seqs: Seq[Sequence], origin: Seq[str], bundle: Any) -> None:
+    """``labels.jsonl`` in the bundle: each history sequence's label and who made it."""
+    import json
+
+    rows = [json.dumps({"key": s.key, "label": s.label, "by": by}) for s, by in zip(seqs, origin)]
+    (out / "labels.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    counts = Counter(origin)
+    bundle.model_copy(update={"label_origin": dict(counts)}).save(out)
