@@ -1,8 +1,10 @@
 """The verdict of one sequence, where it came from, and where verdicts are kept.
 
 ``source`` says who decided: ``small`` (the small model, confident), ``cache`` (the knowledge
-table), ``llm`` (the expert), or ``fallback`` (the LLM was asked but failed: the small model's
-verdict stands and ``note`` says why). Every sequence gets exactly one verdict.
+table), ``llm`` (the expert), ``fallback`` (the LLM was asked but failed: the small model's
+verdict stands and ``note`` says why), or ``novelty`` (no model yet: ``serve``'s warm-up judged
+it by the never-seen-template rule alone, :mod:`logsieve.collab.novelty`). Every sequence gets
+exactly one verdict.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import IO, Literal
 from logsieve.records import LineRef, Sequence, Span, fold_span
 from logsieve.store import Store
 
-Source = Literal["small", "cache", "llm", "fallback"]
+Source = Literal["small", "cache", "llm", "fallback", "novelty"]
 
 
 @dataclass

@@ -216,6 +216,12 @@ def _parser(model_dir: Path):
     return DrainParser.load(parser_dir) if parser_dir.exists() else None
 
 
+def make_expert(config: EngineConfig, backend: LLMBackend | None = None) -> Expert | None:
+    """The expert ``config`` names (None: small-only, or no LLM), built as :func:`build_engine`
+    builds it: for judges that run before any bundle exists (``serve``'s warm-up)."""
+    return _expert(config, backend)
+
+
 def _expert(config: EngineConfig, backend: LLMBackend | None):
     from logsieve.llm import Expert, ExpertConfig, make_backend
 

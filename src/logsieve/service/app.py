@@ -49,39 +49,38 @@ class Service:
     """Everything behind the API; :meth:`start` and :meth:`stop` bracket its life."""
 
     def __init__(self, config: ServeConfig) -> None:
-        from logsieve.engine import build_engine
-        from logsieve.engine.adapting import register_base
-        from logsieve.jobs.detect import DetectJobConfig
+        from logsieve.service.warmup import learnt_version
 
         self.config = config
-        self.bundle = ModelBundle.load(config.model)
-        self.format = get_format(config.format or self.bundle.format, config.formats_files)
-        grouping = config.grouping or self.bundle.grouping
         self.store = Store(config.store)
         self.state = ServiceState(self.store)
         self.metrics = ServiceMetrics()
         backend = config.backend()
         self.llm_kind = "none" if backend is None else str(backend.get("kind", "embedded"))
-        job = DetectJobConfig((), config.model, self.format, config.store, mode=config.mode, llm=backend,
-                              tau=config.tau, coordinator_dir=config.coordinator, batch_size=config.batch_size,
-                              max_llm_calls=config.max_llm_calls, adapt=config.adapt.enabled,
-                              adapt_settings=config.adapt)
-        register_base(self.store, config.model, self.bundle.detector, "served by logsieve serve")
-        self.engine = build_engine(config.model, job.engine_config(), self.store, bundle=self.bundle)
-        self.pipeline = self.engine.pipeline
-        self.model_name = f"{self.bundle.detector}:{config.model.name}"
-        log.info("serving model version %s (%s); adaptation %s", self.engine.live_version, self.engine.run_dir,
-                 "on" if self.engine.adapter is not None else f"off ({self.engine.adapt_off or 'disabled'})")
         self.alerts = self._alerts()
         self.started_at = time.time()
-        self.detection = Detection(
-            self.state, self.metrics, bundle=self.bundle, model_dir=self.engine.run_dir or config.model,
-            log_format=self.format, grouping=grouping, pipeline=self.pipeline, batch_size=config.batch_size,
-            max_wait_s=config.max_wait_s,
-            checkpoint_s=config.checkpoint_s, model_version=self.engine.live_version, adapter=self.engine.adapter,
-            fingerprint=state_fingerprint(model=str(config.model.resolve()), detector=self.bundle.detector,
-                                          format=self.format.name, grouping=grouping.model_dump(mode="json")),
-            on_verdicts=self.alerts.handle if self.alerts is not None else None)
+        self.warmup: Any = None
+        """The :class:`~logsieve.service.warmup.WarmupLearner` when serving started with no model."""
+        self.model = config.model_to_serve(learnt_version(self.store))
+        on_verdicts = self.alerts.handle if self.alerts is not None else None
+        if self.model is None:
+            self.detection = self._warmup_detection(backend, on_verdicts)
+        else:
+            self.bundle = ModelBundle.load(self.model)
+            self.format = get_format(config.format or self.bundle.format, config.formats_files)
+            grouping = config.grouping or self.bundle.grouping
+            self.engine = self._engine(self.model, self.bundle, self.format)
+            self.pipeline = self.engine.pipeline
+            self.model_name = f"{self.bundle.detector}:{self.model.name}"
+            log.info("serving model version %s (%s); adaptation %s", self.engine.live_version, self.engine.run_dir,
+                     "on" if self.engine.adapter is not None else f"off ({self.engine.adapt_off or 'disabled'})")
+            self.detection = Detection(
+                self.state, self.metrics, bundle=self.bundle, model_dir=self.engine.run_dir or self.model,
+                log_format=self.format, grouping=grouping, pipeline=self.pipeline, batch_size=config.batch_size,
+                max_wait_s=config.max_wait_s,
+                checkpoint_s=config.checkpoint_s, model_version=self.engine.live_version, adapter=self.engine.adapter,
+                fingerprint=self._fingerprint(self.model, self.bundle.detector, self.format.name, grouping),
+                on_verdicts=on_verdicts)
         self._stop = threading.Event()
         self.readers: list[Any] = [
             FileFollower(Path(p), self.state, max_line_bytes=config.max_line_bytes, poll_s=config.poll_s,
@@ -90,10 +89,123 @@ class Service:
             self.readers.append(StdinReader(self.state, max_line_bytes=config.max_line_bytes, on_lines=self._took))
         self._root_cause = _find_root_cause()
 
+    def _engine(self, model: Path, bundle: ModelBundle, log_format: Any, backend: Any = None) -> Any:
+        """The engine for a bundle, as ``logsieve detect`` builds it (``backend``: an LLM backend
+        already loaded, reused instead of loading a second one)."""
+        from logsieve.engine import build_engine
+        from logsieve.engine.adapting import register_base
+        from logsieve.jobs.detect import DetectJobConfig
+
+        config = self.config
+        job = DetectJobConfig((), model, log_format, config.store, mode=config.mode, llm=config.backend(),
+                              tau=config.tau, coordinator_dir=config.coordinator, batch_size=config.batch_size,
+                              max_llm_calls=config.max_llm_calls, adapt=config.adapt.enabled,
+                              adapt_settings=config.adapt)
+        register_base(self.store, model, bundle.detector, "served by logsieve serve")
+        return build_engine(model, job.engine_config(), self.store, bundle=bundle, backend=backend)
+
+    @staticmethod
+    def _fingerprint(model: Path, detector: str, format_name: str, grouping: Any) -> str:
+        return state_fingerprint(model=str(model.resolve()), detector=detector, format=format_name,
+                                 grouping=grouping.model_dump(mode="json"))
+
+    # ------------------------------------------------------------------ no model: the warm-up
+    def _warmup_detection(self, backend: dict[str, Any] | None, on_verdicts: Any) -> Detection:
+        """Detection with the novelty rule (and the LLM, when there is one) until the warm-up
+        has learnt a model (:mod:`logsieve.service.warmup`)."""
+        from logsieve.collab import CollabConfig, KnowledgeTable
+        from logsieve.collab.novelty import NoveltyPipeline
+        from logsieve.engine import EngineConfig
+        from logsieve.engine.build import make_expert
+        from logsieve.service.warmup import WARMUP_GROUPING_SIZE, WarmupLearner
+        from logsieve.sessions.config import FixedWindowConfig
+
+        config = self.config
+        section = config.warmup
+        name = config.format or section.format
+        self.format = None if name == "auto" else get_format(name, config.formats_files)
+        self.format_guess: dict[str, Any] | None = None
+        grouping = section.grouping or config.grouping or FixedWindowConfig(size=WARMUP_GROUPING_SIZE)
+        expert = make_expert(EngineConfig(mode=config.mode, llm=backend))
+        knowledge = KnowledgeTable(self.store) if expert is not None else None
+        self.pipeline = NoveltyPipeline(expert, knowledge, CollabConfig(max_llm_calls=config.max_llm_calls))
+        self.engine = self.bundle = None
+        self.model_name = "none yet (warming up: never-seen-template rule)"
+        self.warmup = WarmupLearner(section, self.learn_warmup)
+        log.info("no model: warming up on the first %s lines or %s minutes, judging with the novelty rule%s",
+                 section.lines, section.minutes, " and the LLM" if expert is not None else "")
+        return Detection(
+            self.state, self.metrics, bundle=None, model_dir=None, log_format=self.format, grouping=grouping,
+            pipeline=self.pipeline, batch_size=config.batch_size, max_wait_s=config.max_wait_s,
+            checkpoint_s=config.checkpoint_s, model_version=None, adapter=None,
+            fingerprint=state_fingerprint(model="warm-up", started=self.started_at),  # never resumed
+            on_verdicts=on_verdicts, choose_format=self._choose_format, warmup=self.warmup, on_swap=self._went_live)
+
+    def _choose_format(self, texts: list[str]) -> Any:
+        """``format: auto``: the format that best reads the first lines (said on /health)."""
+        try:
+            from logsieve.ingest.detect import detect_format
+
+            guess = detect_format(texts, extra_paths=self.config.formats_files)
+            name = guess.format
+            self.format_guess = {"format": name, "confidence": round(float(guess.confidence), 3),
+                                 "lines": len(texts)}
+        except ImportError:  # format detection not installed: every line as it is
+            name = "raw"
+            self.format_guess = {"format": name, "confidence": None, "lines": len(texts)}
+        log.info("warm-up: incoming lines read as format %s (from %d lines)", name, len(texts))
+        self.format = get_format(name, self.config.formats_files)
+        return self.format
+
+    def learn_warmup(self, lines: list[Any], parser: Any) -> Any:
+        """The warm-up's fit (in the learner's background thread): ``logsieve learn``'s path on
+        the buffered lines, saved as a registry version at ``<store>.models/v<N>/``, live, and
+        its engine built, ready for the detection thread to swap in."""
+        import shutil
+
+        from logsieve.adapt.registry import ModelRegistry
+        from logsieve.engine.adapting import register_base
+        from logsieve.jobs.learn import DEFAULT_DETECTOR, LearnConfig, learn_lines
+        from logsieve.service.warmup import Learnt, write_warmup_file
+
+        config, section, fmt = self.config, self.config.warmup, self.format
+        learn_config = LearnConfig(detector=section.detector or DEFAULT_DETECTOR,
+                                   expected_share=section.expected_share, log_format=fmt.name,
+                                   grouping=config.grouping)
+        version = ModelRegistry(self.store).next_version()
+        path = (config.adapt.models_dir or Path(f"{self.store.path}.models")) / f"v{version}"
+        tmp = path.with_name(f".{path.name}.tmp")  # no half-written version after a crash
+        shutil.rmtree(tmp, ignore_errors=True)
+        summary = learn_lines(lines, parser, tmp, learn_config, log_format=fmt.name,
+                              fit_on=[f"logsieve serve warm-up ({len(lines)} lines)"]).as_dict()
+        summary.update(out=str(path), formats={"serve": {"format": fmt.name, **(self.format_guess or {})}})
+        write_warmup_file(tmp, summary)
+        shutil.rmtree(path, ignore_errors=True)
+        tmp.rename(path)
+        bundle = ModelBundle.load(path)
+        entry = register_base(self.store, path, bundle.detector,
+                              f"learnt by the serve warm-up from {len(lines):,} lines, no labels")
+        expert = getattr(self.pipeline, "expert", None)
+        engine = self._engine(path, bundle, fmt, backend=expert.backend if expert is not None else None)
+        grouping = config.grouping or bundle.grouping
+        return Learnt(engine, path, entry.version, grouping, summary,
+                      self._fingerprint(path, bundle.detector, fmt.name, grouping))
+
+    def _went_live(self, learnt: Any) -> None:
+        """Called by the detection thread once the learnt engine judges."""
+        self.engine, self.bundle, self.model = learnt.engine, learnt.engine.bundle, learnt.path
+        self.pipeline = learnt.engine.pipeline
+        self.model_name = f"{self.bundle.detector}:{learnt.path.name}"
+
+    @property
+    def phase(self) -> str:
+        """``live`` (a model judges), else the warm-up's phase (``warming-up``, ``learning``)."""
+        return "live" if self.engine is not None else self.warmup.phase
+
     @property
     def model_version(self) -> int | None:
         """The registry version judging now (adaptation swaps in new ones while serving)."""
-        return self.engine.live_version
+        return self.engine.live_version if self.engine is not None else None
 
     def _alerts(self) -> Any:
         if not self.config.alerts:
@@ -122,7 +234,10 @@ class Service:
         self.detection.stop()
         if self.alerts is not None:
             self.alerts.close()
-        self.engine.close()  # a retrain still running is stopped; the LLM is freed
+        if self.engine is not None:
+            self.engine.close()  # a retrain still running is stopped; the LLM is freed
+        elif getattr(self.pipeline, "expert", None) is not None:
+            self.pipeline.expert.backend.close()  # still warming up: free the LLM
         self.store.close()
 
     def health(self) -> dict[str, Any]:
@@ -132,7 +247,10 @@ class Service:
         self.metrics.backlog.set(backlog)
         return {"status": status, "version": __version__, "uptime_s": round(time.time() - self.started_at, 3),
                 **queries.counts(self.store.connection), "llm": self.llm_kind, "model": self.model_name,
-                "model_version": self.model_version, "adapt": self.engine.adapt_status(), "backlog": backlog,
+                "model_version": self.model_version, "phase": self.phase,
+                **({"warmup": {**self.warmup.status(), "format": self.format_guess}} if self.warmup is not None else {}),
+                "adapt": self.engine.adapt_status() if self.engine is not None
+                else {"enabled": False, "why": "warming up: no model yet"}, "backlog": backlog,
                 "open_sequences": self.detection.open_sequences, "restored": self.detection.restored,
                 "store_connections": self.store.open_connections, "errors": errors}
 
@@ -181,7 +299,7 @@ def create_app(service: Service, token: str | None) -> Any:
 
 
 Status = Literal["abnormal", "normal", "all"]
-VerdictSource = Literal["small", "cache", "llm", "fallback"]
+VerdictSource = Literal["small", "cache", "llm", "fallback", "novelty"]
 
 
 def _routes(app: FastAPI, service: Service) -> None:  # noqa: C901 - one place lists the API
@@ -250,6 +368,18 @@ def _routes(app: FastAPI, service: Service) -> None:  # noqa: C901 - one place l
         if judged is None:
             raise HTTPException(503, "detection did not catch up in time; try again (see /health backlog)")
         return {"judged": judged, "cursor": service.detection.cursor}
+
+    @app.post("/admin/learn", status_code=202, summary="End the warm-up now: learn from the lines so far, then "
+              "swap the model in (only while serving started with no model is warming up)",
+              responses={409: {"description": "not warming up"}})
+    def learn_now() -> Any:
+        warmup = service.warmup
+        if warmup is None:
+            raise HTTPException(409, "this service runs a trained model; there is no warm-up to end")
+        if not warmup.request():
+            raise HTTPException(409, f"the warm-up is not waiting (phase {service.phase}); see /health")
+        service.detection.wake()
+        return JSONResponse({"phase": "learning requested", "lines_seen": warmup.seen}, 202)
 
     @app.post("/ingest", status_code=202, summary="Log lines: text/plain (one per line) or application/x-ndjson",
               responses={413: {"description": "body over the limit"}, 415: {"description": "other content type"},

@@ -5,8 +5,9 @@ Unknown keys are errors: a typo in ``max_body_bytes`` must not silently leave th
 
     host: 127.0.0.1          # anything else needs a token, from the variable token_env names
     port: 8765
-    model: .logsieve/models/logmoe-hdfs-sample
+    model: .logsieve/models/logmoe-hdfs-sample   # none here and none there: warm up, learn, swap in
     format: HDFS             # default: the format the model was trained on
+    warmup: {lines: 5000, minutes: 10, expected_share: 0.02, format: auto}   # used only with no model
     store: .logsieve/serve.db
     files: [/var/log/app.log]  # followed like tail -F, offsets kept across restarts
     llm: embedded            # embedded | none | http://host:port/v1 | {kind: openai, ...}
@@ -27,9 +28,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from logsieve.engine.adapting import AdaptSection
+from logsieve.service.warmup import WarmupSection
 from logsieve.sessions import GroupingConfig
 
 Mode = Literal["cola", "collaborlog", "small-only", "llm-only"]
+DEFAULT_MODEL = Path(".logsieve/models/logmoe-hdfs-sample")
+"""Served when ``model`` is not set and this directory holds a trained bundle."""
 
 
 class ServeConfigError(ValueError):
@@ -59,7 +63,13 @@ class ServeConfig(BaseModel):
     """Also read lines from standard input (no resume across restarts: a pipe has no offset)."""
     poll_s: float = Field(default=0.5, gt=0)
 
-    model: Path = Path(".logsieve/models/logmoe-hdfs-sample")
+    model: Path | None = None
+    """A trained bundle. None: :data:`DEFAULT_MODEL` when it exists, else the model a warm-up
+    on this store learnt before, else a warm-up (``warmup:``) that learns one from the first
+    lines and swaps it in while serving."""
+    warmup: WarmupSection = Field(default_factory=WarmupSection)
+    """Used only with no model to serve: how long to warm up, what share to expect abnormal,
+    the incoming format (:mod:`logsieve.service.warmup`)."""
     format: str | None = None
     formats_files: tuple[Path, ...] = ()
     mode: Mode = "cola"
@@ -94,6 +104,15 @@ class ServeConfig(BaseModel):
         if isinstance(value, str) and value not in ("embedded", "none") and not value.startswith(("http://", "https://")):
             raise ValueError("llm must be embedded, none, an http(s):// base URL or a backend mapping")
         return value
+
+    def model_to_serve(self, learnt: Path | None = None) -> Path | None:
+        """The bundle to serve: ``model``, the default one when it exists, ``learnt`` (what a
+        warm-up on this store learnt), or None: warm up."""
+        if self.model is not None:
+            return self.model
+        if (DEFAULT_MODEL / "bundle.json").exists():
+            return DEFAULT_MODEL
+        return learnt
 
     @property
     def loopback(self) -> bool:

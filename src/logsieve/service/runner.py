@@ -11,6 +11,7 @@ because ids give a total order that a restart can resume from (see :mod:`.state`
 from __future__ import annotations
 
 import logging
+import pickle
 import threading
 import time
 from collections.abc import Callable
@@ -51,14 +52,23 @@ class _FlushRequest:
 class Detection:
     """Owns the parser, the grouper and the pipeline; only its own thread touches them."""
 
-    def __init__(self, state: ServiceState, metrics: ServiceMetrics, *, bundle: ModelBundle, model_dir: Path,
-                 log_format: LogFormat, grouping: GrouperConfig, pipeline: Any, fingerprint: str,
-                 batch_size: int, max_wait_s: float, checkpoint_s: float, model_version: int | None = None,
-                 on_verdicts: Callable[[list[SequenceVerdict]], None] | None = None, adapter: Any = None) -> None:
-        """``model_dir``: where a fresh start takes its parser state (the live model version's);
-        ``adapter``: the engine's :class:`~logsieve.engine.adapting.LiveAdapter`, whose finished
-        retrains this thread records while the stream is idle, and whose version each batch is
-        stamped with."""
+    def __init__(self, state: ServiceState, metrics: ServiceMetrics, *, bundle: ModelBundle | None,
+                 model_dir: Path | None, log_format: LogFormat | None, grouping: GrouperConfig, pipeline: Any,
+                 fingerprint: str, batch_size: int, max_wait_s: float, checkpoint_s: float,
+                 model_version: int | None = None,
+                 on_verdicts: Callable[[list[SequenceVerdict]], None] | None = None, adapter: Any = None,
+                 choose_format: Callable[[list[str]], LogFormat] | None = None, warmup: Any = None,
+                 on_swap: Callable[[Any], None] | None = None) -> None:
+        """``model_dir``: where a fresh start takes its parser state (the live model version's;
+        None: a new parser); ``adapter``: the engine's :class:`~logsieve.engine.adapting.LiveAdapter`,
+        whose finished retrains this thread records while the stream is idle, and whose version
+        each batch is stamped with.
+
+        With no model yet (``serve``'s warm-up): ``log_format`` None means ``choose_format``
+        picks it from the first lines read; ``warmup`` (a
+        :class:`~logsieve.service.warmup.WarmupLearner`) buffers the parsed lines, and when its
+        fit is done this thread swaps the learnt engine in between batches and calls
+        ``on_swap`` with it."""
         self.state, self.metrics = state, metrics
         self.adapter = adapter
         self.bundle, self.model_dir, self.format, self.grouping = bundle, model_dir, log_format, grouping
@@ -68,7 +78,12 @@ class Detection:
         self.cursor = 0
         self.error: str | None = None
         self.restored = ""
-        self._parse, self._stamp = log_format.parse, log_format.stamp_function
+        self._choose_format = choose_format
+        self.warmup, self.on_swap = warmup, on_swap
+        self._warming = warmup is not None
+        self._parse = self._stamp = None
+        if log_format is not None:
+            self._parse, self._stamp = log_format.parse, log_format.stamp_function
         self._pending: list[Sequence] = []
         self._pending_since = 0.0
         self._quarantine: list[QuarantineRecord] = []
@@ -140,10 +155,14 @@ class Detection:
     def _loop(self) -> None:
         while not self._stop.is_set():
             rows = self.state.read_log(self.cursor, READ_ROWS)
+            if rows and self._parse is None:
+                self._set_format([row[3] for row in rows])
             for row in rows:
                 self._take(row)
             if rows:
                 self.cursor = rows[-1][0]
+            if self._warming:
+                self._warmup_turn()
             self.metrics.open_sequences.set(self.open_sequences)
             now = time.monotonic()
             request = self._flush
@@ -180,8 +199,8 @@ class Detection:
                 log.warning("detection: the checkpoint belongs to another model/format/grouping; its open "
                             "sequences are dropped and detection starts afresh at log id %d", cp.cursor)
         if fresh:
-            parser_dir = self.model_dir / "parser"
-            self.parser = DrainParser.load(parser_dir) if parser_dir.exists() else DrainParser()
+            parser_dir = self.model_dir / "parser" if self.model_dir is not None else None
+            self.parser = DrainParser.load(parser_dir) if parser_dir is not None and parser_dir.exists() else DrainParser()
             self.grouper = make_grouper(self.grouping)
             self.restored = self.restored or f"fresh state at log id {self.cursor}"
         self._checkpoint_cursor = self.cursor
@@ -216,11 +235,46 @@ class Detection:
                 if result.change != "none":
                     seen[0] = result.template or seen[0]
             self._dirty.add(tid)
+            if self._warming:
+                self.warmup.observe(line)
         closed = self.grouper.push(line)
         if closed:
             if not self._pending:
                 self._pending_since = time.monotonic()
             self._pending.extend(closed)
+
+    def _set_format(self, texts: list[str]) -> None:
+        """The format of the incoming lines, chosen from the first ones read (``--format auto``)."""
+        assert self._choose_format is not None, "a Detection with no format needs choose_format"
+        fmt = self._choose_format(texts)
+        self.format, self._parse, self._stamp = fmt, fmt.parse, fmt.stamp_function
+
+    def _warmup_turn(self) -> None:
+        """Start the warm-up's fit when it is due; swap its engine in when it is done."""
+        why = self.warmup.due()
+        if why is not None:
+            # a copy: the live parser goes on learning while the fit reads the state of now
+            self.warmup.start(_parser_from(pickle.loads(pickle.dumps(_parser_doc(self.parser)))), why)
+        learnt = self.warmup.take()
+        if learnt is not None:
+            self._swap(learnt)
+
+    def _swap(self, learnt: Any) -> None:
+        """From the warm-up's novelty rule to the learnt engine, between two batches: the open
+        sequences are closed and judged by the rule, then the engine's pipeline, version and
+        grouping take over (the parser stays: the model's template ids are its ids)."""
+        self._pending.extend(self.grouper.flush())
+        self._commit(checkpoint=False)
+        engine = learnt.engine
+        self.pipeline, self.adapter, self.model_version = engine.pipeline, engine.adapter, engine.live_version
+        self.bundle, self.model_dir = engine.bundle, engine.run_dir or learnt.path
+        self.grouping, self.grouper = learnt.grouping, make_grouper(learnt.grouping)
+        self.fingerprint = learnt.fingerprint
+        self._warming = False
+        self.warmup.went_live(learnt)
+        if self.on_swap is not None:
+            self.on_swap(learnt)
+        self._commit(checkpoint=True)  # a restart resumes under the learnt model's fingerprint
 
     def _commit(self, *, checkpoint: bool, close_all: bool = False) -> int:
         """Judge the pending sequences and commit them (with the state, when ``checkpoint``)."""
