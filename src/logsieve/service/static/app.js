@@ -7,13 +7,14 @@
   const REFRESH_MS = 10000;
   const FETCH_TIMEOUT_MS = 8000;
   const PAGE = 100;
-  const SOURCES = ["", "small", "cache", "llm", "fallback"];
-  const SOURCE_NAME = { small: "Small model", cache: "Cache", llm: "LLM", fallback: "Fallback" };
+  const SOURCES = ["", "small", "cache", "llm", "fallback", "novelty"];
+  const SOURCE_NAME = { small: "Small model", cache: "Cache", llm: "LLM", fallback: "Fallback", novelty: "Novelty" };
   const SOURCE_WHY = {
     small: "The small model was confident, so no LLM was asked.",
     cache: "Answered from the knowledge cache: the LLM judged a sequence of the same pattern before.",
     llm: "The small model was unsure; the LLM judged this sequence.",
     fallback: "The LLM was asked but failed; the small model's verdict stands.",
+    novelty: "No model yet (warm-up): a sequence with a template never seen before is abnormal, the rest normal.",
   };
 
   // ---------------------------------------------------------------- state
@@ -259,6 +260,7 @@
       item("Anomalies found", h("b", { class: "danger" }, fmtN(hl.anomalies)), h("span", { class: "muted" }, " anomalies")),
       hl.model ? item("The small model serving", h("span", { class: "muted" }, "model "), h("b", null, hl.model), hl.model_version !== undefined && hl.model_version !== null ? h("span", { class: "muted" }, " " + fmtVersion(hl.model_version)) : null) : null,
       item("LLM backend", h("span", { class: "muted" }, "LLM "), h("b", null, hl.llm || "none")),
+      hl.warmup && hl.phase !== "live" ? item(hl.warmup.note || "No model yet: judging with the never-seen-template rule while it warms up, then it learns one and swaps it in", h("span", { class: "muted" }, hl.phase + " "), h("b", null, fmtN(hl.warmup.lines_seen)), h("span", { class: "muted" }, hl.warmup.lines_needed ? " / " + fmtN(hl.warmup.lines_needed) + " lines" : " lines")) : null,
       // beyond the contract, shown when the service reports them
       typeof hl.backlog === "number" ? item("Lines accepted but not yet parsed", h("b", { class: hl.backlog > 10000 ? "danger" : null }, fmtN(hl.backlog)), h("span", { class: "muted" }, " backlog")) : null,
       typeof hl.open_sequences === "number" ? item("Sequences still open (not judged yet)", h("b", null, fmtN(hl.open_sequences)), h("span", { class: "muted" }, " open")) : null,
