@@ -89,7 +89,7 @@ def serve(
             until = " or ".join(x for x in (f"{w.lines:,} lines" if w.lines else "",
                                              f"{w.minutes:g} minutes" if w.minutes else "") if x)
             out.print(f"no model: warming up on the first {until} (POST /admin/learn ends it sooner); meanwhile "
-                      f"a never-seen template makes a sequence abnormal{' (the LLM judges it)' if cfg.llm else ''}. "
+                      f"a never-seen template makes a sequence abnormal{' (the LLM judges it)' if service.llm_kind != 'none' else ''}. "
                       "Then it learns as `logsieve learn` does and swaps the model in; /health shows the phase.",
                       highlight=False)
         out.file.flush()
