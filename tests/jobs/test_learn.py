@@ -69,3 +69,12 @@ def test_a_bad_group_option_names_the_forms(tmp_path, text):
     res = cli("learn", str(FIXTURES / "app.jsonl"), "--out", str(tmp_path / "m"), "--group", text)
     assert res.returncode == 2
     assert "group" in res.stderr.decode().lower()
+
+
+def test_unreadable_input_says_why(tmp_path):
+    res = cli("learn", str(tmp_path / "missing.log"), "--out", str(tmp_path / "m"))
+    assert res.returncode == 2 and "not found" in res.stderr.decode()
+    binary = tmp_path / "bin.log"
+    binary.write_bytes(bytes(range(128, 256)) * 40 + b"\n" + bytes(range(128, 256)) * 40)
+    res = cli("learn", str(binary), "--out", str(tmp_path / "m"))
+    assert res.returncode == 2 and "decode_error" in res.stderr.decode()

@@ -148,10 +148,12 @@ class LearnSummary:
     rarest_templates: list[dict[str, Any]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     alpha: dict[str, Any] | None = None
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"out": self.out, "formats": self.formats, "grouping": self.grouping, "lines": self.lines,
-                "parsed": self.parsed, "quarantined": self.quarantined, "templates": self.templates,
+                "parsed": self.parsed, "quarantined": self.quarantined,
+                "quarantine_reasons": self.quarantine_reasons, "templates": self.templates,
                 "sequences": self.sequences, "detector": self.detector, "expected_share": self.expected_share,
                 "flagged_share": round(self.flagged_share, 4), "threshold": self.threshold,
                 "rarest_templates": self.rarest_templates, "alpha": self.alpha,
@@ -183,15 +185,18 @@ def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook 
 
     summary = LearnSummary(out="")
     files: list[Any] = []
+    problems: list[str] = []
     for item in expand_sources(list(sources)):
         if isinstance(item, QuarantineRecord):
             summary.quarantined += 1
+            problems.append(f"{item.source}: {item.detail or getattr(item.reason, 'value', item.reason)}")
             if on_quarantine is not None:
                 on_quarantine(item)
             continue
         files.append(item)
     if not files:
-        raise ValueError(f"no readable log file in {', '.join(sources)}")
+        why = f" ({'; '.join(problems[:3])})" if problems else ""
+        raise ValueError(f"no readable log file in {', '.join(sources)}{why}")
     formats = resolve_formats(files, config)
     lines: list[ParsedLine] = []
     parser = None
@@ -208,6 +213,8 @@ def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook 
         summary.lines += part.lines
         summary.parsed += part.parsed
         summary.quarantined += part.quarantined
+        for reason, n in part.quarantine_reasons.items():
+            summary.quarantine_reasons[reason] = summary.quarantine_reasons.get(reason, 0) + n
         summary.formats[str(f)] = {"format": fmt.name, "lines": len(lines) - before}
         if guess is not None:
             summary.formats[str(f)] |= {"confidence": round(float(guess.confidence), 3), "detected": True,
@@ -239,7 +246,9 @@ def learn(sources: Seq[str], out: Path, config: LearnConfig | None = None,
     lines, parser, summary = read_history(sources, config, progress, on_quarantine)
     summary.out, summary.seconds["parse"] = str(out), time.perf_counter() - clock
     if not lines:
-        raise ValueError("no line could be parsed; check the format with `logsieve formats --detect FILE`")
+        reasons = ", ".join(f"{n} {r}" for r, n in summary.quarantine_reasons.items()) or "the files are empty"
+        raise ValueError(f"no line could be parsed ({summary.quarantined} quarantined: {reasons}); check the format "
+                         "with `logsieve formats --detect FILE`")
     fmt_names = {v["format"] for v in summary.formats.values()}
     log_format = config.log_format if config.log_format != "auto" else (fmt_names.pop() if len(fmt_names) == 1
                                                                           else "auto")
