@@ -44,3 +44,34 @@ def test_a_dead_llm_leaves_the_label_free_verdicts():
                                embed=bag_embed)
     assert res.llm_answered == 0 and res.agreement is None
     assert res.origin.count("label-free") == res.llm_annotated
+
+
+def _fitted(expected_share: float):
+    from logsieve.jobs.learn import LearnConfig, fit_label_free
+
+    train, val, _ = splits()
+    config = LearnConfig(expected_share=expected_share, llm={"kind": "scripted"},
+                         alpha=AlphaConfig(budget=8, seed_labels=4, initial_examples=2))
+    fitted = fit_label_free(train.sequences + val.sequences, train.templates, config)
+    return fitted, config
+
+
+def test_learn_trains_logreg_on_plausible_llm_labels():
+    from logsieve.jobs.learn import alpha_step
+
+    fitted, config = _fitted(0.1)
+    det, train, held, origin, report = alpha_step(fitted, fitted.train.templates, config,
+                                                  backend=ScriptedBackend([exception_rule]), embed=bag_embed)
+    assert report["kept"] == "logreg" and det.name == "logreg"
+    assert origin is not None and len(origin) == len(train) + len(held) and "llm" in origin
+
+
+def test_learn_keeps_the_label_free_model_when_the_llm_flags_far_beyond_the_share():
+    from logsieve.jobs.learn import alpha_step
+
+    everything = '{"label": "abnormal", "evidence": "all of it"}'
+    fitted, config = _fitted(0.02)
+    det, _, _, origin, report = alpha_step(fitted, fitted.train.templates, config,
+                                           backend=ScriptedBackend([everything]), embed=bag_embed)
+    assert det is fitted.detector and origin is None
+    assert report["kept"].startswith("self-trained")
