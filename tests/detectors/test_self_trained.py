@@ -43,3 +43,22 @@ def test_too_few_pseudo_labels_falls_back_to_pca_alone():
     det = make_detector("self-trained", {"expected_share": 0.001})
     report = det.fit(_bare(train), _bare(val))
     assert report.extra["student"] is False and det.student is None
+
+
+def test_scoring_a_saved_count_model_does_not_import_sklearn(tmp_path):
+    """detect pays for scikit-learn's import (about 0.8 s) only where a model is fitted."""
+    import subprocess
+    import sys
+
+    train, val, _ = splits()
+    for name in ("self-trained", "logreg", "pca"):
+        det = make_detector(name)
+        det.fit(train, val) if name != "self-trained" else det.fit(_bare(train), _bare(val))
+        det.save(tmp_path / name)
+    code = ("import sys; sys.path.insert(0, %r); from detector_data import splits; "
+            "from logsieve.detectors import load_detector; _, _, test = splits(); "
+            "[load_detector(%r + '/' + n).score(test) for n in ('self-trained', 'logreg', 'pca')]; "
+            "print('sklearn' in sys.modules)") % (str(__import__('pathlib').Path(__file__).parent), str(tmp_path))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "False"

@@ -21,13 +21,13 @@ from typing import Any
 
 from pydantic import Field
 
-from logsieve._optional import require
+from logsieve._optional import available, require
 from logsieve.detectors.base import Detector, DetectorConfig, SequenceBatch
 from logsieve.features.config import CountsConfig
 from logsieve.features.counts import TemplateCounter
 
 np = require("numpy", purpose="the classic detectors")
-require("sklearn", purpose="the classic detectors")
+available("sklearn", purpose="the classic detectors")  # imported where a model is fitted
 
 COUNTS_DIR = "counts"
 MODEL_FILE = "model.pkl"
@@ -138,10 +138,32 @@ class LogRegDetector(CountDetector):
         from sklearn.linear_model import LogisticRegression
 
         known = y >= 0
-        self.model = LogisticRegression(C=self.config.c, class_weight="balanced", max_iter=2000,
-                                        random_state=self.config.seed)
-        self.model.fit(np.log1p(x[known]), y[known])
+        model = LogisticRegression(C=self.config.c, class_weight="balanced", max_iter=2000,
+                                   random_state=self.config.seed)
+        model.fit(np.log1p(x[known]), y[known])
+        self.model = linear_state(model)
         return {}
 
     def _score_array(self, x: "np.ndarray") -> "np.ndarray":
-        return self.model.predict_proba(np.log1p(x))[:, 1]
+        return logistic(np.log1p(x), self.model)
+
+    def _set_model_state(self, state: Any) -> None:
+        self.model = linear_state(state)
+
+
+def linear_state(model: Any) -> dict[str, Any]:
+    """A fitted binary logistic regression as plain arrays: ``{"coef", "intercept"}``.
+
+    Why: scoring is one dot product, and unpickling scikit-learn's object would import
+    scikit-learn (0.8 s on 2 cores) in every ``detect`` run. Models saved before this change
+    (the object itself) are converted when loaded.
+    """
+    if isinstance(model, dict):
+        return model
+    return {"coef": np.asarray(model.coef_[0], dtype=np.float64), "intercept": float(model.intercept_[0])}
+
+
+def logistic(x: "np.ndarray", state: dict[str, Any]) -> "np.ndarray":
+    """P(abnormal) of a :func:`linear_state` model: what ``predict_proba(x)[:, 1]`` gives."""
+    z = x @ state["coef"] + state["intercept"]
+    return 1.0 / (1.0 + np.exp(-z))

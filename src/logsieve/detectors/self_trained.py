@@ -28,7 +28,7 @@ from pydantic import Field
 
 from logsieve._optional import require
 from logsieve.detectors.base import Calibration, DetectorConfig, FitReport, SequenceBatch, quantile_threshold
-from logsieve.detectors.classic import CountDetector, PcaConfig, PcaDetector
+from logsieve.detectors.classic import CountDetector, PcaConfig, PcaDetector, linear_state, logistic
 
 np = require("numpy", purpose="the self-trained detector")
 
@@ -83,9 +83,10 @@ class SelfTrainedDetector(CountDetector):
         self.student = None
         if abnormal.sum() >= 2 and normal.sum() >= 2:
             keep = abnormal | normal
-            self.student = LogisticRegression(C=self.config.c, class_weight="balanced", max_iter=2000,
-                                              random_state=self.config.seed)
-            self.student.fit(np.log1p(history[keep]), abnormal[keep].astype(np.int64))
+            student = LogisticRegression(C=self.config.c, class_weight="balanced", max_iter=2000,
+                                         random_state=self.config.seed)
+            student.fit(np.log1p(history[keep]), abnormal[keep].astype(np.int64))
+            self.student = linear_state(student)
         return {"pseudo_abnormal": int(abnormal.sum()), "pseudo_normal": int(normal.sum()),
                 "student": self.student is not None}
 
@@ -94,7 +95,7 @@ class SelfTrainedDetector(CountDetector):
         seed_part = 1.0 / (1.0 + np.exp(-z))  # PCA's threshold -> 0.5
         if self.student is None:
             return seed_part
-        return np.maximum(seed_part, self.student.predict_proba(np.log1p(x))[:, 1])
+        return np.maximum(seed_part, logistic(np.log1p(x), self.student))
 
     def _model_state(self) -> Any:
         seed = self.seed
@@ -105,7 +106,7 @@ class SelfTrainedDetector(CountDetector):
         self.seed = PcaDetector(PcaConfig(variance=self.config.variance, seed=self.config.seed))
         self.seed._set_model_state(state["seed"])
         self.seed_threshold, self.seed_scale = state["seed_threshold"], state["seed_scale"]
-        self.student = state["student"]
+        self.student = None if state["student"] is None else linear_state(state["student"])
 
 
 def _strip(batch: SequenceBatch) -> SequenceBatch:
