@@ -214,6 +214,12 @@ class Sequence:
         return [r[_CONTENT] for r in self._rows]
 
     @property
+    def header_fields(self) -> list[dict[str, str]]:
+        """Each line's header fields (``Level``, ``Component``, ...), in order; the stored dicts,
+        not copies: read them, do not change them."""
+        return self._fields
+
+    @property
     def start(self) -> float | None:
         """Time of the first timestamped line (None if no line had a time)."""
         return next((r[_TIME] for r in self._rows if r[_TIME] is not None), None)

@@ -22,6 +22,7 @@ FAST: dict[str, dict] = {
     "iforest": {"trees": 50},
     "logreg": {},
     "self-trained": {},
+    "severity": {},
     "unseen-template": {},
     "seq-length": {},
     "count-novelty": {},
@@ -30,7 +31,7 @@ FAST: dict[str, dict] = {
 # The synthetic anomalies differ from normal sequences in their templates, not their length
 # (a cut-short sequence plus an exception line is as long as a normal one), so the length floor
 # cannot see them by design; tests/detectors/test_floors.py checks it on lengths.
-BLIND_TO_SYNTHETIC = {"seq-length"}
+BLIND_TO_SYNTHETIC = {"seq-length", "severity"}  # severity: the synthetic lines have no level field
 
 
 @pytest.fixture(scope="module")

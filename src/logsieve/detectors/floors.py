@@ -231,3 +231,30 @@ class CountNoveltyDetector(FloorDetector):
             for col, count in pairs:
                 rows[i, col] = count
         self._set_reference(rows)
+
+
+class SeverityDetector(FloorDetector):
+    """Score: how many of the sequence's lines say error or worse in their own level field.
+
+    Not one of Landauer et al.'s floors, but the same kind: a rule with no threshold to tune,
+    which a learned model has to beat. It reads the format's grammar (``Level``, syslog's
+    ``<PRI>``; :mod:`logsieve.features.severity`), so a format without a level never flags.
+    Nothing is fitted: the rule is the same for every system.
+    """
+
+    name = "severity"
+
+    def featurize(self, batch: SequenceBatch) -> "np.ndarray":
+        from logsieve.features.severity import severe_lines
+
+        counts = (severe_lines(s.header_fields) for s in batch.sequences)
+        return np.fromiter(counts, dtype=np.float64, count=len(batch)).reshape(-1, 1)
+
+    def _score_array(self, x: "np.ndarray") -> "np.ndarray":
+        return x[:, 0]
+
+    def _save_model(self, path: Path) -> dict[str, Any]:
+        return {}
+
+    def _load_model(self, path: Path, meta: dict[str, Any]) -> None:
+        return None

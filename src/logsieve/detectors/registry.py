@@ -28,6 +28,9 @@ DETECTORS: dict[str, tuple[str, str, str]] = {
             "floor: PCA residual on TF-IDF template counts (Xu et al.); normal data only"),
     "iforest": ("logsieve.detectors.classic", "IsolationForestDetector",
                 "floor: scikit-learn IsolationForest on template counts; unsupervised"),
+    "severity": ("logsieve.detectors.floors", "SeverityDetector",
+                 "floor: lines whose own level says error or worse (Level field, syslog PRI); flags any; "
+                 "nothing fitted"),
     "self-trained": ("logsieve.detectors.self_trained", "SelfTrainedDetector",
                      "label-free (`learn`'s default): PCA pseudo-labels the history's two ends, a logistic "
                      "regression learns from them; either flags; reads no label"),

@@ -1,20 +1,26 @@
-"""A label-free detector that makes its own labels: PCA seeds them, a logistic regression learns them.
+"""A label-free detector that makes its own labels: PCA and the log's severity seed them, a
+logistic regression learns them.
 
 Why: a label-free score needs a threshold, and a quantile of the history's scores (the stated
 expected share) is only as good as that share. PCA's top scores are nearly all real anomalies,
-though, and its lowest are nearly all normal. So the history is pseudo-labelled from both ends,
+though, and its lowest are nearly all normal; and a line whose own level says error or worse
+(:mod:`logsieve.features.severity`) is the one statement of trouble a log makes itself. So the
+history is pseudo-labelled from both ends,
 
-* abnormal: the sequences PCA flags at the expected share (:func:`quantile_threshold`);
+* abnormal: the sequences PCA flags at the expected share (:func:`quantile_threshold`), and
+  those holding a line of level error or worse;
 * normal: those scoring at or below the quantile ``1 - normal_band * expected_share`` (with the
-  defaults, the lowest 80%);
+  defaults, the lowest 80%) that hold no such line;
 * the band in between is left unlabelled (unsure, not taught either way),
 
-and a logistic regression (balanced classes) is fitted on those pseudo-labels, then flags at
-its natural boundary, probability 0.5. It generalises from the templates PCA's flagged
-sequences share to those just under PCA's cut, which is where the quantile rule loses recall.
-A sequence is abnormal when either model says so: PCA keeps what the regression cannot weigh
-(a template never seen in the history lands in the counter's unknown column, which no
-pseudo-label taught the regression about).
+and a logistic regression (balanced classes) is fitted on those pseudo-labels, on the template
+counts plus the count of severe lines, then flags at its natural boundary, probability 0.5.
+It generalises from the templates the pseudo-abnormal sequences share to those just under
+PCA's cut, which is where the quantile rule loses recall. A sequence is abnormal when the
+regression says so or when it holds a severe line; with ``pca_votes`` (default) PCA's own
+flag counts too (a template never seen in the history lands in the counter's unknown column,
+which no pseudo-label taught the regression about). With too few pseudo-labels for a
+regression (a short history), PCA and severity decide alone.
 
 No label is read: train and validation labels are ignored, whatever they hold. The measured
 effect on every built-in data set is in benchmarks/RESULTS.md ("Your own logs, no labels").
@@ -29,6 +35,7 @@ from pydantic import Field
 from logsieve._optional import require
 from logsieve.detectors.base import Calibration, DetectorConfig, FitReport, SequenceBatch, quantile_threshold
 from logsieve.detectors.classic import CountDetector, PcaConfig, PcaDetector, linear_state, logistic
+from logsieve.features.severity import severe_lines
 
 np = require("numpy", purpose="the self-trained detector")
 
@@ -43,6 +50,8 @@ class SelfTrainedConfig(DetectorConfig):
     """Pseudo-normal: scores at or below the quantile 1 - normal_band x expected_share."""
     c: float = Field(default=1.0, gt=0)
     """The regression's inverse regularisation (as ``logreg``)."""
+    pca_votes: bool = True
+    """PCA's own flag counts in the final vote (beside the regression and the severity rule)."""
 
 
 class SelfTrainedDetector(CountDetector):
@@ -50,6 +59,7 @@ class SelfTrainedDetector(CountDetector):
 
     name = "self-trained"
     config_type = SelfTrainedConfig
+    version = 2  # features: template counts + severe lines
 
     def __init__(self, config: Any = None) -> None:
         super().__init__(config)
@@ -67,17 +77,27 @@ class SelfTrainedDetector(CountDetector):
         report.threshold, report.validation_f1 = DECISION, None
         return report
 
+    def featurize(self, batch: SequenceBatch) -> "np.ndarray":
+        """Template counts, then one column: the sequence's lines of level error or worse."""
+        counts = super().featurize(batch)
+        severe = np.array([severe_lines(s.header_fields) for s in batch.sequences], dtype=np.float64)
+        return np.hstack([counts, severe[:, None]])
+
+    def _expected_shape(self) -> tuple[int | None, ...]:
+        return (None, self.counter.dim + 1)
+
     def _fit_arrays(self, x, y, x_val, y_val) -> dict[str, Any]:
         from sklearn.linear_model import LogisticRegression
 
         history = np.vstack([x, x_val]) if len(x_val) else x
+        counts, severe = history[:, :-1], history[:, -1] > 0
         self.seed = PcaDetector(PcaConfig(variance=self.config.variance, seed=self.config.seed))
-        self.seed._fit_arrays(history, np.full(len(history), -1), history[:0], np.zeros(0, dtype=np.int64))
-        scores = self.seed._score_array(history)
+        self.seed._fit_arrays(counts, np.full(len(counts), -1), counts[:0], np.zeros(0, dtype=np.int64))
+        scores = self.seed._score_array(counts)
         share = self.config.expected_share
         self.seed_threshold = quantile_threshold(scores, share)
         self.seed_scale = Calibration.fit(scores, self.seed_threshold).scale
-        abnormal = scores >= self.seed_threshold
+        abnormal = (scores >= self.seed_threshold) | severe
         low = np.quantile(scores, max(0.0, 1.0 - self.config.normal_band * share))
         normal = (scores <= low) & ~abnormal
         self.student = None
@@ -88,14 +108,17 @@ class SelfTrainedDetector(CountDetector):
             student.fit(np.log1p(history[keep]), abnormal[keep].astype(np.int64))
             self.student = linear_state(student)
         return {"pseudo_abnormal": int(abnormal.sum()), "pseudo_normal": int(normal.sum()),
-                "student": self.student is not None}
+                "pseudo_severe": int(severe.sum()), "student": self.student is not None}
 
     def _score_array(self, x: "np.ndarray") -> "np.ndarray":
-        z = np.clip((self.seed._score_array(x) - self.seed_threshold) / self.seed_scale, -50, 50)
+        z = np.clip((self.seed._score_array(x[:, :-1]) - self.seed_threshold) / self.seed_scale, -50, 50)
         seed_part = 1.0 / (1.0 + np.exp(-z))  # PCA's threshold -> 0.5
+        severe_part = np.where(x[:, -1] > 0, 0.75, 0.0)  # a severe line alone flags (0.75 > 0.5)
         if self.student is None:
-            return seed_part
-        return np.maximum(seed_part, logistic(np.log1p(x), self.student))
+            return np.maximum(seed_part, severe_part)
+        student = logistic(np.log1p(x), self.student)
+        votes = [student, severe_part] + ([seed_part] if self.config.pca_votes else [])
+        return np.maximum.reduce(votes)
 
     def _model_state(self) -> Any:
         seed = self.seed
