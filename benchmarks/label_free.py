@@ -28,7 +28,7 @@ DATASETS = ("hdfs-sample", "bgl-2k", "bgl-2k-sliding", "openstack-kalaki-ait", "
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", nargs="*", default=list(DATASETS))
-    ap.add_argument("--detectors", nargs="*", default=["self-trained", "pca"])
+    ap.add_argument("--detectors", nargs="*", default=["self-trained", "pca", "severity"])
     ap.add_argument("--shares", nargs="*", type=float, default=[0.01, 0.02, 0.05, 0.10],
                     help="expected shares for the sensitivity sweep (the default 0.02 is the product's)")
     ap.add_argument("--json", action="store_true")
