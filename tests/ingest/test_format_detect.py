@@ -68,8 +68,8 @@ def test_docker_and_cri_lines():
     assert not bad and recs[0].content == "Starting nginx" and recs[2].fields["Stream"] == "stderr"
     assert recs[0].timestamp == pytest.approx(1556654606.123457)
     recs, bad, _ = records(FIXTURES / "cri.log")
-    assert not bad and [r.content for r in recs][:3] == ["log content 1", "log content 2", "a long line in two"]
-    assert recs[2].fields["Tag"] == "P" and recs[0].timestamp == pytest.approx(1475712929.669794)
+    assert not bad and [r.content for r in recs][:3] == ["log content 1", "log content 2", "a long line in two parts"]
+    assert recs[2].fields["Tag"] == "F" and recs[0].timestamp == pytest.approx(1475712929.669794)  # P part joined
 
 
 def test_logfmt_message_and_unquoting():

@@ -166,8 +166,8 @@ _CRI = re.compile(r"(?P<Time>\d{4}-\d\d-\d\dT\S+) (?P<Stream>stdout|stderr) (?P<
 class CriLines(FieldFormat):
     """The CRI (containerd, CRI-O) log line: ``<RFC 3339 time> <stream> <F|P> <message>``.
 
-    ``Tag`` is ``F`` for a full line and ``P`` for a part of a longer one; parts are records of
-    their own here.
+    ``Tag`` is ``F`` for a full line and ``P`` for a part of a longer one; the readers join the
+    parts to the line that completes them (:func:`logsieve.ingest.readers.joined_partials`).
     """
 
     name: ClassVar[str] = "cri"
@@ -177,6 +177,7 @@ class CriLines(FieldFormat):
     fields: ClassVar[tuple[str, ...]] = ("Time", "Stream", "Tag")
     specificity: ClassVar[float] = 8.0
     multiline: ClassVar[bool] = False
+    partial_lines: ClassVar[bool] = True
 
     def parse(self, line: str) -> tuple[dict[str, str], str] | None:
         m = _CRI.match(line)

@@ -160,12 +160,61 @@ def read_records(
         if join and _can_join(use):
             yield from joined_records(name, items, use, stats)
             continue
-        for block in items:
-            if isinstance(block, QuarantineRecord):
-                stats.quarantine(block.reason)
-                yield block
-            else:
-                yield from records_from_block(name, block, use, stats)
+        plain = _plain_records(name, items, use, stats)
+        yield from (joined_partials(plain, stats) if getattr(use, "partial_lines", False) else plain)
+
+
+def _plain_records(name: str, items: Iterable[Block | QuarantineRecord], fmt: AnyFormat,
+                   stats: IngestStats) -> Iterator[LogRecord | QuarantineRecord]:
+    for block in items:
+        if isinstance(block, QuarantineRecord):
+            stats.quarantine(block.reason)
+            yield block
+        else:
+            yield from records_from_block(name, block, fmt, stats)
+
+
+def joined_partials(records: Iterable[LogRecord | QuarantineRecord], stats: IngestStats,
+                    *, max_bytes: int = MAX_RECORD_BYTES) -> Iterator[LogRecord | QuarantineRecord]:
+    """Join a container runtime's partial lines (CRI tag ``P``) to the line that completes them.
+
+    The runtime splits a long line into ``P`` parts and a final ``F``; the parts are one message
+    (concatenated as is: the split falls anywhere, even inside a word). The record keeps its
+    first part's line number, time and fields (with ``Tag`` ``F`` once complete); parts of
+    different streams (stdout, stderr) are kept apart. A joined part counts in
+    ``stats.joined_lines``, not as a record. Parts still open at a quarantined line, at the end,
+    or past ``max_bytes`` are emitted as they are.
+    """
+    open_parts: dict[str, tuple[LogRecord, list[str], int]] = {}
+    for rec in records:
+        if isinstance(rec, QuarantineRecord):
+            yield from (_close_partial(*v) for v in open_parts.values())
+            open_parts.clear()
+            yield rec
+            continue
+        stream = rec.fields.get("Stream", "")
+        held = open_parts.pop(stream, None)
+        if held is not None:
+            first, parts, size = held
+            stats.records -= 1
+            stats.lines_read -= 1
+            stats.joined_lines += 1
+            parts.append(rec.content)
+            size += len(rec.content)
+            if rec.fields.get("Tag") == "P" and size < max_bytes:
+                open_parts[stream] = (first, parts, size)
+                continue
+            yield first._replace(content="".join(parts), fields={**first.fields, "Tag": "F"})
+            continue
+        if rec.fields.get("Tag") == "P":
+            open_parts[stream] = (rec, [rec.content], len(rec.content))
+            continue
+        yield rec
+    yield from (_close_partial(*v) for v in open_parts.values())
+
+
+def _close_partial(first: LogRecord, parts: list[str], size: int) -> LogRecord:
+    return first._replace(content="".join(parts))
 
 
 def _can_join(fmt: AnyFormat) -> bool:
