@@ -21,6 +21,8 @@ one) and adds what a long-running service needs:
 
 from __future__ import annotations
 
+import operator
+
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +72,7 @@ class Template:
     change) so reading a line's parameters is one tuple lookup, not a scan of the template.
     """
 
-    __slots__ = ("id", "_tokens", "size", "word_slots", "param_positions", "text")
+    __slots__ = ("id", "_tokens", "size", "word_slots", "param_positions", "text", "_take", "_needs")
 
     def __init__(
         self, id: int, tokens: tuple[str, ...], size: int = 0,
@@ -89,8 +91,13 @@ class Template:
     @tokens.setter
     def tokens(self, value: tuple[str, ...]) -> None:
         self._tokens = value
-        self.param_positions = tuple(i for i, t in enumerate(value) if PARAM in t)
+        positions = tuple(i for i, t in enumerate(value) if PARAM in t)
+        self.param_positions = positions
         self.text = " ".join(value)
+        # one C-level call per line instead of a generator (parameters are read on every line)
+        self._take = (operator.itemgetter(*positions) if len(positions) > 1
+                      else (lambda raw, i=positions[0]: (raw[i],)) if positions else (lambda raw: ()))
+        self._needs = positions[-1] + 1 if positions else 0
 
     def params(self, raw: list[str]) -> tuple[str, ...]:
         """The raw tokens at this template's wildcard positions.
@@ -99,6 +106,8 @@ class Template:
         so position i of the template is raw token i. A token that is only partly a wildcard
         (``blk_<*>``) gives the whole raw token: cheap and unambiguous.
         """
+        if len(raw) >= self._needs:
+            return self._take(raw)
         return tuple(raw[i] for i in self.param_positions if i < len(raw))
 
     def __repr__(self) -> str:

@@ -173,14 +173,8 @@ class Masker:
 
     def _mask_all(self, tokens: list[str]) -> list[str]:
         cache = self._cache
-        out = []
-        append = out.append
-        for tok in tokens:
-            masked = cache.get(tok)
-            if masked is None:
-                masked = self._first_sight(tok)
-            append(masked)
-        return out
+        # a masked token is never empty, so `or` only falls through on a cache miss
+        return [cache.get(tok) or self._first_sight(tok) for tok in tokens]
 
     def _first_sight(self, tok: str) -> str:
         masked = self.mask_token(tok)
