@@ -433,11 +433,16 @@ def main(argv: list[str] | None = None) -> int:
     result["quick"] = args.quick
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["machine"] = f"{os.cpu_count()} cores, shared with other jobs; load average {os.getloadavg()[0]:.2f} at the end"
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(json.dumps(result, indent=2))
+    text = _portable(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    print(text)
     return 0
+
+
+def _portable(text: str) -> str:
+    """The commands in the result name paths relative to the repository (and the data beside
+    it), not this machine's: a result file is read on other machines."""
+    data = str(ROOT.parent / "shared")
+    return text.replace(str(ROOT) + "/", "").replace(data + "/", "../shared/").replace(data, "../shared")
 
 
 if __name__ == "__main__":
