@@ -78,3 +78,13 @@ def test_unreadable_input_says_why(tmp_path):
     binary.write_bytes(bytes(range(128, 256)) * 40 + b"\n" + bytes(range(128, 256)) * 40)
     res = cli("learn", str(binary), "--out", str(tmp_path / "m"))
     assert res.returncode == 2 and "decode_error" in res.stderr.decode()
+
+
+def test_learn_reads_stdin_and_detects_its_format(shared_data, tmp_path):
+    log = shared_data / "loghub_2k" / "OpenStack" / "OpenStack_2k.log"
+    res = subprocess.run([sys.executable, "-m", "logsieve", "learn", "-", "--out", str(tmp_path / "m"), "--json"],
+                         input=log.read_bytes(), capture_output=True, timeout=300)
+    assert res.returncode == 0, res.stderr.decode()[-2000:]
+    doc = json.loads(res.stdout.decode().strip().splitlines()[-1])
+    assert doc["formats"] == {"<stdin>": {"format": "OpenStack", "lines": 2000, "confidence": 1.0, "detected": True,
+                                          "multiline": False}}

@@ -165,26 +165,11 @@ class LearnSummary:
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
 
-def resolve_formats(files: Seq[Path | Any], config: LearnConfig) -> dict[str, Any]:
-    """File name -> the LogFormat to read it with: the named one, or each file's own guess."""
-    from logsieve.ingest import get_format
-
-    if config.log_format != "auto":
-        fmt = get_format(config.log_format, extra_paths=config.formats_files)
-        return {str(f): (fmt, None) for f in files}
-    from logsieve.ingest.detect import detect_file_format
-
-    out: dict[str, Any] = {}
-    for f in files:
-        guess = detect_file_format(f)
-        out[str(f)] = (get_format(guess.format, extra_paths=config.formats_files), guess)
-    return out
-
-
 def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook | None = None,
                  on_quarantine: Callable[[QuarantineRecord], None] | None = None,
                  ) -> tuple[list[ParsedLine], Any, LearnSummary]:
     """Parse every line of ``sources`` (each file in its own format) with one Drain parser."""
+    from logsieve.ingest import get_format
     from logsieve.ingest.sources import expand_sources
     from logsieve.jobs.parse import ParseJobConfig, ParseSummary, open_parser, parse_stream
 
@@ -202,17 +187,20 @@ def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook 
     if not files:
         why = f" ({'; '.join(problems[:3])})" if problems else ""
         raise ValueError(f"no readable log file in {', '.join(sources)}{why}")
-    formats = resolve_formats(files, config)
+    named = None if config.log_format == "auto" else get_format(config.log_format, extra_paths=config.formats_files)
     lines: list[ParsedLine] = []
     parser = None
     for f in files:
-        fmt, guess = formats[str(f)]
-        # auto goes to the readers as is: they detect the file's format and join its multi-line
-        # records (a resolved LogFormat alone would quarantine each stack-trace line)
-        job = ParseJobConfig((str(f),), "auto" if guess is not None else fmt)  # type: ignore[arg-type]
+        name = getattr(f, "name", None) if not isinstance(f, (str, Path)) else str(f)
+        name = str(name or f)
+        guesses: dict[str, Any] = {}
+        # auto goes to the readers as is: they detect the source's format from the head they read
+        # anyway (so stdin works) and join its multi-line records; the guess comes back here
+        job = ParseJobConfig((f,), named or "auto", formats_files=tuple(Path(p) for p in config.formats_files),
+                             on_format=lambda source, guess: guesses.setdefault("guess", guess))
         parser = parser or open_parser(job)
         part = ParseSummary()
-        tick = (lambda n, name=str(f): progress("parse", n, None)) if progress else None
+        tick = (lambda n: progress("parse", n, None)) if progress else None
         before = len(lines)
         lines.extend(parse_stream(job, parser, part, on_quarantine=on_quarantine, progress=tick))
         summary.lines += part.lines
@@ -220,10 +208,12 @@ def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook 
         summary.quarantined += part.quarantined
         for reason, n in part.quarantine_reasons.items():
             summary.quarantine_reasons[reason] = summary.quarantine_reasons.get(reason, 0) + n
-        summary.formats[str(f)] = {"format": fmt.name, "lines": len(lines) - before}
+        guess = guesses.get("guess")
+        fmt_name = named.name if named is not None else (guess.format if guess is not None else "auto")
+        summary.formats[name] = {"format": fmt_name, "lines": len(lines) - before}
         if guess is not None:
-            summary.formats[str(f)] |= {"confidence": round(float(guess.confidence), 3), "detected": True,
-                                        "multiline": bool(getattr(guess, "multiline", False))}
+            summary.formats[name] |= {"confidence": round(float(guess.confidence), 3), "detected": True,
+                                      "multiline": bool(guess.multiline)}
     return lines, parser, summary
 
 
