@@ -93,3 +93,18 @@ def test_stamped_records_round_trip(d, level, msg):
     fields, content = get_format("stamped").parse(f"{d.strftime('%Y-%m-%d %H:%M:%S')} {level.upper()} {msg}")
     assert (fields["Level"], content) == (level.upper(), msg)
     assert get_format("stamped").timestamp_of(fields) == d.replace(microsecond=0).timestamp()
+
+
+def test_a_leveled_log_without_times_keeps_its_level(tmp_path):
+    from logsieve.ingest import read_records
+    from logsieve.ingest.detect import detect_file_format
+
+    log = tmp_path / "nova.log"
+    log.write_text("INFO nova.compute.claims [req-1] Claim successful on node a\n"
+                   "ERROR nova.compute.manager [req-2] Instance failed to spawn\n"
+                   "WARNING nova.virt [req-3] Timeout waiting for vif\n" * 5, "utf-8")
+    guess = detect_file_format(log)
+    assert guess.format == "leveled" and guess.confidence == 1.0
+    recs = list(read_records([log]))
+    assert recs[1].fields["Level"] == "ERROR" and recs[1].content.startswith("nova.compute.manager")
+    assert recs[1].timestamp is None

@@ -108,7 +108,7 @@ def test_raw_format_keeps_the_line_as_is():
     assert raw.fields == () and raw.timestamp is None
 
 
-FAMILIES = {"json", "docker", "cri", "logfmt", "syslog-3164", "syslog-5424", "stamped"}
+FAMILIES = {"json", "docker", "cri", "logfmt", "syslog-3164", "syslog-5424", "stamped", "leveled"}
 
 
 def test_list_formats_has_the_16_presets_raw_and_the_families():

@@ -341,10 +341,42 @@ class Stamped(FieldFormat):
         return {"Time": m["Stamp"], "Level": (m["Level"] or "").upper()}, m["Content"]
 
 
+_LEVELED = re.compile(rf"\[?(?P<Level>(?:{_LEVEL_WORDS}))\]?(?:[\s:|-]+|\Z)(?P<Content>.*)\Z", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Leveled(FieldFormat):
+    """A line that starts with an upper-case level word and has no time (``INFO nova.compute
+    [req-...] Claim successful``): what a collector leaves when it strips the timestamp. Without
+    it such a file is ``raw`` and its level, the one statement of trouble a log makes itself, is
+    lost in the content. Ranked below every timed format.
+    """
+
+    name: ClassVar[str] = "leveled"
+    family: ClassVar[str] = "leveled"
+    pattern: ClassVar[str] = "<Level> <Content> (a leading level word, no time)"
+    description: ClassVar[str] = "Generic: a leading level word (INFO, ERROR, ...) then the message; no time."
+    fields: ClassVar[tuple[str, ...]] = ("Level",)
+    specificity: ClassVar[float] = 0.5
+
+    @property
+    def has_timestamp(self) -> bool:
+        return False
+
+    def timestamp_of(self, fields: Mapping[str, str]) -> float | None:
+        return None
+
+    def parse(self, line: str) -> tuple[dict[str, str], str] | None:
+        m = _LEVELED.match(line.rstrip())
+        if m is None:
+            return None
+        return {"Level": m["Level"]}, m["Content"]
+
+
 FAMILY_FORMATS: tuple[FieldFormat, ...] = (
-    JsonLines(), DockerJson(), CriLines(), Logfmt(), Syslog3164(), Syslog5424(), Stamped(),
+    JsonLines(), DockerJson(), CriLines(), Logfmt(), Syslog3164(), Syslog5424(), Stamped(), Leveled(),
 )
 """Every non-regex format, registered by name next to the presets."""
 
 __all__ = ["FAMILY_FORMATS", "CriLines", "DockerJson", "FieldFormat", "JsonLines", "Logfmt",
-           "Stamped", "Syslog3164", "Syslog5424", "logfmt_pairs", "seconds_of", "ISO_TIME"]
+           "Leveled", "Stamped", "Syslog3164", "Syslog5424", "logfmt_pairs", "seconds_of", "ISO_TIME"]
