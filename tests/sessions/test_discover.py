@@ -81,7 +81,11 @@ def test_uuid_requests_become_sessions_one_per_request() -> None:
     # the pattern finds the request ids and nothing of other shapes (time, IP, sizes, numbers)
     assert pattern.findall("2023-11-14 12:00:01 10.0.0.7:8080 wrote 64MB in 123 ms, pid 4242") == []
     seqs = list(make_grouper(choice.grouping).group(lines))
-    assert len(seqs) == 300 and all(len(s) == 4 for s in seqs)
+    sessions = [s for s in seqs if "#u" not in s.key]
+    assert len(sessions) == 300 and all(len(s) == 4 for s in sessions)
+    # the 150 lines without a request id are judged too, in windows of their own
+    assert choice.grouping.unkeyed_lines == 20 and "windows of 20 lines" in choice.reason
+    assert sum(len(s) for s in seqs if "#u" in s.key) == 150
     best = choice.candidates[0]
     assert best.qualifies and best.distinct_ids == 300 and best.median_lines == 4
     assert best.coverage == round(1200 / 1350, 4)

@@ -95,3 +95,12 @@ def test_every_line_lands_once_per_id_and_output_is_deterministic() -> None:
     counts = memberships(first)
     assert all(counts[s.refs[0]] >= 1 for s in first)
     assert sum(counts.values()) == sum(len({i % 7, i % 3}) for i in range(100)) == g.stats.memberships
+
+
+def test_lines_without_an_id_go_into_windows_when_asked() -> None:
+    contents = ["open blk_1", "noise 1", "noise 2", "write blk_1", "noise 3", "close blk_1", "noise 4"]
+    seqs, g = group(contents, unkeyed_lines=2)
+    assert keys(seqs) == ["a.log#u", "a.log#u#p2", "blk_1"]  # windows emit when full, the session at flush
+    assert [[r.line_no for r in s.refs] for s in seqs] == [[2, 3], [5, 7], [1, 4, 6]]
+    assert g.stats.skipped == 0 and g.stats.grouped == g.stats.lines == 7
+    assert sum(memberships(seqs).values()) == 7  # every line in exactly one sequence

@@ -59,6 +59,10 @@ class SessionConfig(GrouperConfig):
     idle_lines: int | None = Field(default=None, ge=1)
     max_open: int = Field(default=100_000, ge=1)
     max_lines: int = Field(default=10_000, ge=1)
+    unkeyed_lines: int | None = Field(default=None, ge=1)
+    """Lines that name no id go, per source, into windows of this many lines (keys
+    ``<source>#u``, then ``#p2``, ...), so that no line goes unjudged. ``None``: they join nothing
+    and are counted in ``skipped``, as in the HDFS benchmarks, where every line names its block."""
 
     @field_validator("id_pattern")
     @classmethod
@@ -80,6 +84,8 @@ class SessionConfig(GrouperConfig):
             limits.append(f"idle {self.idle_seconds:g}s")
         if self.idle_lines is not None:
             limits.append(f"idle {self.idle_lines:,} lines")
+        if self.unkeyed_lines is not None:
+            limits.append(f"lines without an id in windows of {self.unkeyed_lines:,}")
         return f"sessions by id /{self.id_pattern}/ ({', '.join(limits)})"
 
 

@@ -472,10 +472,14 @@ def _brief(c: IdCandidate) -> str:
 def _session_choice(sample: list[ParsedLine], best: IdCandidate, found: LineIds,
                     candidates: list[IdCandidate], timed_share: float, cfg: DiscoveryConfig) -> GroupingChoice:
     idle, p99 = _idle_seconds(sample, found, cfg)
+    # lines without the id still get judged: in windows of their own (OpenStack: 62% of lines)
+    unkeyed = cfg.fixed_size if best.coverage < 1.0 else None
     grouping = SessionConfig(id_pattern=best.pattern, idle_seconds=idle,
-                             max_open=cfg.max_open, max_lines=cfg.max_lines)
+                             max_open=cfg.max_open, max_lines=cfg.max_lines, unkeyed_lines=unkeyed)
     reason = (f"ids like {best.example} recur across {best.median_lines:g} lines each on median "
               f"({best.distinct_ids:,} distinct) and cover {best.coverage:.0%} of lines")
+    if unkeyed is not None:
+        reason += f"; the other lines go in windows of {unkeyed} lines"
     if idle is not None:
         reason += (f"; a session closes after {format_duration(idle)} idle ({cfg.idle_gap_multiple:g}x the p99 gap "
                    f"of {format_duration(p99)} between one id's lines, rounded up)")

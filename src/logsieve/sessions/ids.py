@@ -29,7 +29,9 @@ class _Session:
 class IdSessionGrouper(Grouper):
     """Groups lines into sessions keyed by the ids ``config.id_pattern`` finds in their content.
 
-    A line with no id joins nothing and is counted in ``stats.skipped``. Closing order within
+    A line with no id joins nothing and is counted in ``stats.skipped``, unless
+    ``unkeyed_lines`` is set: then it joins its source's window of id-less lines, emitted when
+    full and at :meth:`flush`. Closing order within
     one :meth:`push`: timed-out sessions (most idle first), then, id by id in the order the line
     names them, the most idle session evicted to make room for a new one (``max_open`` is never
     exceeded, not even for a moment) and the session this line filled to ``max_lines``.
@@ -47,6 +49,7 @@ class IdSessionGrouper(Grouper):
         self._line_timeout = self.config.idle_lines is not None
         self._max_lines = self.config.max_lines
         self._open: OrderedDict[str, _Session] = OrderedDict()
+        self._unkeyed: dict[str, OpenSequence] = {}
         self._clock: float | None = None
         self._line = 0
 
@@ -77,7 +80,11 @@ class IdSessionGrouper(Grouper):
             self._expire(closed)
         found = self._findall(rec[2])  # group 1 when the pattern has one, else the whole match
         if not found:
-            stats.skipped += 1
+            if self.config.unkeyed_lines is None:
+                stats.skipped += 1
+            else:
+                stats.grouped += 1
+                self._add_unkeyed(line, closed)
             return closed
         stats.grouped += 1
         if len(found) == 1:
@@ -100,10 +107,21 @@ class IdSessionGrouper(Grouper):
             stats.peak_open = len(self._open)
         return closed
 
+    def _add_unkeyed(self, line: ParsedLine, closed: list[Sequence]) -> None:
+        source = line[0][0]
+        window = self._unkeyed.get(source)
+        if window is None:
+            window = self._unkeyed[source] = OpenSequence(f"{source}#u")
+        full = window.add(line, self.config.unkeyed_lines, self._line)  # type: ignore[arg-type]
+        if full is not None:
+            self._emit(closed, full)
+
     def flush(self) -> list[Sequence]:
         closed: list[Sequence] = []
-        for state in sorted(self._open.values(), key=lambda s: (s.open.opened_at, s.open.seq.key)):
-            self._emit(closed, state.open.take())
+        opened = [s.open for s in self._open.values()] + list(self._unkeyed.values())
+        for part in sorted(opened, key=lambda o: (o.opened_at, o.seq.key)):
+            self._emit(closed, part.take())
+        self._unkeyed.clear()
         self._open.clear()
         self._clock = None
         self._line = 0
