@@ -365,6 +365,17 @@ def pad_ids(seqs: Seq[Sequence], max_len: int) -> tuple["np.ndarray", "np.ndarra
     return out, lens
 
 
+def unlabelled(seqs: Seq[Sequence]) -> list[Sequence]:
+    """Copies of ``seqs`` with no label (new lists, the same lines): what a label-free fit works
+    on, whatever it was given, so no label can leak into it."""
+    out = []
+    for s in seqs:
+        copy = s.head(len(s))
+        copy.label = None
+        out.append(copy)
+    return out
+
+
 def combine_batches(batches: Seq[SequenceBatch]) -> SequenceBatch:
     """One batch from several data sets, so one model can be fitted on many systems.
 

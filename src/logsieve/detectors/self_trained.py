@@ -33,7 +33,8 @@ from typing import Any
 from pydantic import Field
 
 from logsieve._optional import require
-from logsieve.detectors.base import Calibration, DetectorConfig, FitReport, SequenceBatch, quantile_threshold
+from logsieve.detectors.base import (Calibration, DetectorConfig, FitReport, SequenceBatch, quantile_threshold,
+                                     unlabelled)
 from logsieve.detectors.classic import CountDetector, PcaConfig, PcaDetector, linear_state, logistic
 from logsieve.features.severity import severe_lines
 
@@ -133,6 +134,4 @@ class SelfTrainedDetector(CountDetector):
 
 
 def _strip(batch: SequenceBatch) -> SequenceBatch:
-    from logsieve.jobs.learn import unlabelled
-
     return SequenceBatch(unlabelled(batch.sequences), batch.templates)

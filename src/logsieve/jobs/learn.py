@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence as Seq
+from collections.abc import Callable, Sequence as Seq
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from logsieve.detectors.base import Detector, FitReport, SequenceBatch
+from logsieve.detectors.base import Detector, FitReport, SequenceBatch, unlabelled
 from logsieve.label.config import AlphaConfig
 from logsieve.records import ParsedLine, QuarantineRecord, Sequence
 from logsieve.sessions import GroupingConfig
@@ -82,16 +82,6 @@ class LabelFreeFit:
     validation: SequenceBatch
     flagged_share: float
     """Share of the history the threshold flags (close to ``expected_share`` unless ties)."""
-
-
-def unlabelled(seqs: Iterable[Sequence]) -> list[Sequence]:
-    """Copies of ``seqs`` with no label: what the label-free path fits on, whatever it was given."""
-    out = []
-    for s in seqs:
-        copy = s.head(len(s))  # new lists, same lines
-        copy.label = None
-        out.append(copy)
-    return out
 
 
 def fit_label_free(history: Seq[Sequence], templates: dict[int, str], config: LearnConfig) -> LabelFreeFit:
@@ -170,7 +160,7 @@ def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook 
                  ) -> tuple[list[ParsedLine], Any, LearnSummary]:
     """Parse every line of ``sources`` (each file in its own format) with one Drain parser."""
     from logsieve.ingest import get_format
-    from logsieve.ingest.sources import expand_sources
+    from logsieve.ingest.sources import StreamSource, expand_sources
     from logsieve.jobs.parse import ParseJobConfig, ParseSummary, open_parser, parse_stream
 
     summary = LearnSummary(out="")
@@ -191,8 +181,7 @@ def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook 
     lines: list[ParsedLine] = []
     parser = None
     for f in files:
-        name = getattr(f, "name", None) if not isinstance(f, (str, Path)) else str(f)
-        name = str(name or f)
+        name = f.name if isinstance(f, StreamSource) else str(f)
         guesses: dict[str, Any] = {}
         # auto goes to the readers as is: they detect the source's format from the head they read
         # anyway (so stdin works) and join its multi-line records; the guess comes back here
