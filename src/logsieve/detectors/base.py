@@ -19,7 +19,10 @@ The split of work, so every detector is the same where it can be:
 unsupervised ones fit on the train sequences labelled normal (or all of them when there are no
 labels). Validation labels choose the threshold, and the epochs of the deep models (early
 stopping); with no label at all (as ``logsieve learn`` fits), a quantile of the history's own
-scores at the config's ``expected_share`` sets the threshold. Test data never enters ``fit``.
+scores at the config's ``expected_share`` sets the threshold. A supervised detector whose train
+split holds one class while validation holds both is cross-fitted on train + validation when it
+can be (``cross_fittable``): out-of-fold scores choose the threshold, then it is refitted on all
+of them (:mod:`logsieve.detectors.cross_fit`). Test data never enters ``fit``.
 Same seed, same data -> same scores.
 """
 
@@ -207,6 +210,9 @@ class Detector(ABC):
     name: ClassVar[str]
     config_type: ClassVar[type[DetectorConfig]] = DetectorConfig
     supervised: ClassVar[bool] = False
+    cross_fittable: ClassVar[bool] = False
+    """True where ``_fit_arrays`` never reads its validation arguments, so a supervised fit can be
+    cross-fitted when train holds one class (see :mod:`logsieve.detectors.cross_fit`)."""
     version: ClassVar[int] = 1
 
     def __init__(self, config: DetectorConfig | Mapping[str, Any] | None = None) -> None:
@@ -251,14 +257,24 @@ class Detector(ABC):
         return self.calibration is not None
 
     def fit(self, train: SequenceBatch, validation: SequenceBatch) -> FitReport:
-        """Fit on ``train``; choose threshold (and epochs, where a model has them) on ``validation``."""
+        """Fit on ``train``; choose threshold (and epochs, where a model has them) on ``validation``.
+
+        A supervised, ``cross_fittable`` detector whose train split holds one class while
+        validation holds both is cross-fitted on train + validation instead (the threshold then
+        comes from out-of-fold scores; the report's ``threshold_rule`` says so).
+        """
         _check_batch(train, "train")
         _check_batch(validation, "validation")
         start = time.perf_counter()
         y = train.labels
         if self.supervised and not ((y == 0).any() and (y == 1).any()):
+            from logsieve.detectors.cross_fit import cross_fit, has_both_classes
+
+            if self.cross_fittable and has_both_classes(validation.labels):
+                return cross_fit(self, train, validation)
             raise DetectorInputError(f"{self.name} is supervised: the train sequences need both normal and "
-                                     "abnormal labels")
+                                     "abnormal labels" + (" (or validation both, to cross-fit on train + "
+                                     "validation)" if self.cross_fittable else ""))
         self._fit_features(train)
         x, x_val = self.featurize(train), self.featurize(validation)
         self.check_array(x)

@@ -6,7 +6,8 @@
 * ``iforest``: scikit-learn's IsolationForest on raw counts; fitted on all train sequences,
   labels unused.
 * ``logreg``: scikit-learn's logistic regression (balanced class weights) on log-scaled
-  counts; supervised.
+  counts; supervised. When train holds one class and validation both, it is cross-fitted on
+  train + validation (:mod:`logsieve.detectors.cross_fit`).
 
 Counts come from :class:`~logsieve.features.counts.TemplateCounter`, fitted on the train
 sequences' template ids: ids first seen later fall in its "unknown" column, which is itself
@@ -133,6 +134,7 @@ class LogRegDetector(CountDetector):
     name = "logreg"
     config_type = LogRegConfig
     supervised = True
+    cross_fittable = True  # its fit never reads validation
 
     def _fit_arrays(self, x, y, x_val, y_val) -> dict[str, Any]:
         from sklearn.linear_model import LogisticRegression

@@ -64,6 +64,10 @@ class DetectionRun:
             "score_sequences_per_s": round(self.score_sequences_per_s, 1),
             "threshold": self.report.threshold, "epochs": self.report.epochs,
             "validation_f1": None if self.report.validation_f1 is None else round(self.report.validation_f1, 4),
+            # how the threshold was chosen where it was not the best F1 on validation (label-free,
+            # fixed, or out-of-fold scores of a cross-fit on train + validation) and the folds
+            "threshold_rule": self.report.extra.get("threshold_rule"),
+            "cross_fit": self.report.extra.get("cross_fit"),
             "splits": self.splits, "model_dir": self.model_dir,
         }
 
