@@ -77,7 +77,7 @@ LS_PY = ROOT / ".venv" / "bin" / "python"
 LS_CLI = ROOT / ".venv" / "bin" / "logsieve"
 PINS = ("loglead==2.0.0", "drain3==0.9.11")
 DATASETS = {"hdfs-sample": "hdfs-sample", "bgl-2k": "bgl-2k", "openstack": "openstack-kalaki-ait"}
-LOGSIEVE_SUPERVISED = ("logreg", "pca", "unseen-template", "seq-length", "count-novelty", "severity")
+LOGSIEVE_SUPERVISED = ("logreg", "decision-tree", "pca", "unseen-template", "seq-length", "count-novelty", "severity")
 FIXTURES = ROOT / "tests" / "fixtures" / "formats"
 
 

@@ -21,6 +21,7 @@ FAST: dict[str, dict] = {
     "pca": {},
     "iforest": {"trees": 50},
     "logreg": {},
+    "decision-tree": {},
     "self-trained": {},
     "severity": {},
     "unseen-template": {},
@@ -115,13 +116,19 @@ def test_unfitted_detectors_say_so(name, tmp_path):
 
 
 def test_supervised_detectors_need_both_labels(data):
+    """One class in train and in validation: nothing to learn the other from, not even by
+    cross-fitting (tests/detectors/test_cross_fit.py covers a validation with both)."""
     train, val, _ = data
     normal_only = SequenceBatch([s for s in train.sequences if s.label == 0], TEMPLATES)
+    normal_val = SequenceBatch([s for s in val.sequences if s.label == 0], TEMPLATES)
     for name in detector_names():
         det = make_detector(name, FAST.get(name, {}))
         if det.supervised:
             with pytest.raises(DetectorInputError, match="supervised"):
-                det.fit(normal_only, val)
+                det.fit(normal_only, normal_val)
+            if not det.cross_fittable:
+                with pytest.raises(DetectorInputError, match="supervised"):
+                    det.fit(normal_only, val)
 
 
 def test_unknown_config_keys_and_names_fail():

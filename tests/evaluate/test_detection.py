@@ -80,3 +80,16 @@ def test_a_system_gets_the_threshold_best_on_its_own_validation(shared_data):
     assert moved.extra["combined_threshold"] == report.threshold
     assert moved.threshold == best_f1_threshold(det.score(own).score, own.labels)[0]
     assert det.calibration.threshold == moved.threshold
+
+
+def test_one_class_train_split_is_cross_fitted_and_says_so(shared_data):
+    """openstack-kalaki-ait's train split is the source's 50 normal sessions: logreg and the tree
+    cross-fit on train + validation, and the JSON names the out-of-fold threshold rule."""
+    loaded: dict = {}
+    runs = {det: run_detection("openstack-kalaki-ait", det, data_dir=shared_data, loaded=loaded).as_dict()
+            for det in ("logreg", "decision-tree")}
+    for d in runs.values():
+        assert d["train_sequences"] == 50 and d["threshold_rule"].startswith("out-of-fold")
+        assert d["cross_fit"]["sequences"] == 50 + d["validation_sequences"]
+    assert runs["logreg"]["f1"] >= 0.99
+    assert runs["decision-tree"]["f1"] >= 0.999  # LogLead's DT/RF/XGB: 0.9991

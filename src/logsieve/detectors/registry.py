@@ -36,6 +36,9 @@ DETECTORS: dict[str, tuple[str, str, str]] = {
                      "regression learns from them; either flags; reads no label"),
     "logreg": ("logsieve.detectors.classic", "LogRegDetector",
                "floor: scikit-learn logistic regression on template counts; supervised"),
+    "decision-tree": ("logsieve.detectors.tree", "DecisionTreeDetector",
+                      "floor: decision tree on template counts, scored from arrays (no scikit-learn at detect); "
+                      "supervised"),
     "unseen-template": ("logsieve.detectors.floors", "UnseenTemplateDetector",
                         "floor (Landauer et al.): number of template ids never seen in fit; flags any; normal data only"),
     "seq-length": ("logsieve.detectors.floors", "SequenceLengthDetector",
