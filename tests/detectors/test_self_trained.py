@@ -62,3 +62,95 @@ def test_scoring_a_saved_count_model_does_not_import_sklearn(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     assert res.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- the share from the history
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from logsieve.detectors.self_trained import rare_template_share  # noqa: E402
+from logsieve.records import Sequence  # noqa: E402
+
+
+def test_rare_template_share_counts_rows_holding_a_column_rarer_than_the_prior():
+    counts = np.array([[3, 1, 0, 0], [2, 1, 0, 0], [1, 1, 1, 0], [4, 1, 0, 0], [1, 0, 0, 0]], dtype=float)
+    # column 2 is held by 1 row of 5 (20%), column 3 by none (it counts for nothing)
+    assert rare_template_share(counts, 0.25) == 0.2
+    assert rare_template_share(counts, 0.2) == 0.0  # not strictly rarer than the prior
+    assert rare_template_share(counts[:0], 0.25) == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 3), min_size=4, max_size=4), min_size=1, max_size=40),
+       st.floats(0.001, 0.49), st.floats(0.001, 0.49))
+def test_rare_template_share_is_a_share_and_grows_with_the_prior(rows, a, b):
+    counts = np.array(rows, dtype=float)
+    low, high = sorted((a, b))
+    share_low, share_high = rare_template_share(counts, low), rare_template_share(counts, high)
+    assert 0.0 <= share_low <= share_high <= 1.0
+    if low <= 1 / len(counts):  # no held column can be rarer than one row
+        assert share_low == 0.0
+
+
+def _history_with_rare_faults(seed: int = 0) -> tuple[SequenceBatch, SequenceBatch, SequenceBatch]:
+    """Normal runs share templates 1-5; 8% of sequences fail, each fault type (templates 10-17)
+    held by 1% of them: no fault template reaches the 2% prior, together they are 8%."""
+    rng = np.random.default_rng(seed)
+    templates = {i: f"step {i} <*>" for i in range(1, 6)} | {i: f"fault {i} <*>" for i in range(10, 18)}
+
+    def make(n: int, start: int) -> list[Sequence]:
+        out = []
+        for i in range(n):
+            ids = [1, 2, 3] * int(rng.integers(1, 3)) + ([4] if rng.random() < 0.5 else []) + [5]
+            label = i % 25 < 2  # 8%
+            if label:
+                ids = ids[:3] + [10 + (i // 25) % 8] * int(rng.integers(1, 3))
+            out.append(Sequence(f"s{start + i}", ids, label=int(label)))
+        return out
+
+    history = make(400, 0)
+    return (SequenceBatch(history[:320], templates), SequenceBatch(history[320:], templates),
+            SequenceBatch(make(400, 1000), templates))
+
+
+def test_the_share_rises_to_the_rare_template_cluster_and_keeps_the_prior_as_floor():
+    train, val, test = _history_with_rare_faults()
+    det = make_detector("self-trained", {"expected_share": 0.02})
+    report = det.fit(_bare(train), _bare(val))
+    assert report.extra["rare_template_share"] == 0.08 and det.share == 0.08
+    assert "rare-template share" in report.extra["threshold_rule"]
+    raised = prf(det.score(test).abnormal, test.labels)
+    fixed = make_detector("self-trained", {"expected_share": 0.02, "share_from_rare": False})
+    fixed.fit(_bare(train), _bare(val))
+    assert fixed.share == 0.02
+    assert raised["recall"] >= prf(fixed.score(test).abnormal, test.labels)["recall"]
+    assert raised["f1"] >= 0.9
+    # a prior above the estimate is the floor; the cap bounds the estimate
+    assert make_detector("self-trained", {"expected_share": 0.2}).estimate_share(
+        det.featurize(train)[:, :-1]) == 0.2
+    capped = make_detector("self-trained", {"expected_share": 0.02, "max_share": 0.05})
+    capped.fit(_bare(train), _bare(val))
+    assert capped.share == 0.05
+
+
+def test_a_version_2_model_still_loads_with_the_expected_share(tmp_path):
+    import json
+    import pickle
+
+    train, val, test = _history_with_rare_faults()
+    det = make_detector("self-trained", {"expected_share": 0.02, "share_from_rare": False})
+    det.fit(_bare(train), _bare(val))
+    path = det.save(tmp_path / "m")
+    meta = json.loads((path / "detector.json").read_text())
+    assert meta["version"] == 3
+    meta["version"] = 2  # as version 2 wrote it: no share in the state, no share settings in the config
+    for key in ("share_from_rare", "max_share"):
+        meta["config"].pop(key)
+    (path / "detector.json").write_text(json.dumps(meta))
+    model = next(p for p in path.iterdir() if p.suffix == ".pkl")
+    state = pickle.loads(model.read_bytes())
+    state.pop("share")
+    model.write_bytes(pickle.dumps(state))
+    old = load_detector(path)
+    assert old.share == 0.02
+    np.testing.assert_array_equal(old.score(test).score, det.score(test).score)

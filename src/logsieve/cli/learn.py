@@ -45,7 +45,7 @@ def learn(
     log_format: Annotated[str, typer.Option("--format", "-f", help="Log format, or `auto`: each file's own, detected from its first lines (see `logsieve formats --detect FILE`).")] = "auto",
     group: Annotated[Optional[str], typer.Option(help=_GROUP_HELP)] = None,
     detector: Annotated[Optional[str], typer.Option(help="A detector that needs no labels (see `logsieve detectors`). Default: self-trained.")] = None,
-    expected_share: Annotated[float, typer.Option(min=0.0001, max=0.49, help="Share of sequences you expect to be abnormal: the threshold flags that share of the history's own scores.")] = 0.02,
+    expected_share: Annotated[float, typer.Option(min=0.0001, max=0.49, help="Share of sequences you expect to be abnormal (a prior): the threshold flags at least that share of the history's own scores; the default detector flags more when the history's rare templates show more.")] = 0.02,
     formats_file: Annotated[list[Path], typer.Option("--formats-file", help="Extra YAML file of formats.")] = [],
     llm: Annotated[str, typer.Option(help="Also label the history with an LLM (ALPHA, no human label: the label-free model seeds its few-shot refinement) and train a supervised small model on the labels: embedded, an OpenAI-compatible base URL, or none.")] = "none",
     llm_model: Annotated[Optional[str], typer.Option(help="Embedded: a packaged model name or a GGUF path; HTTP: the server's model name.")] = None,
@@ -56,8 +56,9 @@ def learn(
 
     It detects each file's format, parses the lines into templates, finds how lines group into
     sequences (recurring ids such as request or block ids, else time windows sized from the
-    line rate), fits a detector that needs no labels, and sets its threshold so that
-    --expected-share of the history is flagged. Nothing is downloaded and no label is read.
+    line rate), fits a detector that needs no labels, and sets its threshold so that at least
+    --expected-share of the history is flagged (the default detector raises it to the share of
+    sequences holding a template rarer than that). Nothing is downloaded and no label is read.
 
     Example: logsieve learn /var/log/myapp/ --out models/myapp
     Then:    logsieve detect /var/log/myapp/today.log --model models/myapp
@@ -94,7 +95,8 @@ def _print_summary(doc: dict[str, Any]) -> None:
     out.print(f"grouping: [bold]{g.get('kind')}[/] {g.get('reason', '')}")
     out.print(f"{doc['lines']:,} lines ({doc['quarantined']:,} quarantined), {doc['templates']:,} templates, "
               f"{doc['sequences']:,} sequences")
-    out.print(f"detector: [bold]{doc['detector']}[/]; expected share of anomalies {doc['expected_share']:.1%} "
+    used = "" if doc.get("share") in (None, doc["expected_share"]) else f", {doc['share']:.1%} from the history"
+    out.print(f"detector: [bold]{doc['detector']}[/]; expected share of anomalies {doc['expected_share']:.1%}{used} "
               f"-> {doc['flagged_share']:.1%} of the history flagged")
     if doc["rarest_templates"]:
         table = Table(title="rarest templates (in fewest sequences)")

@@ -214,6 +214,8 @@ class Detector(ABC):
     """True where ``_fit_arrays`` never reads its validation arguments, so a supervised fit can be
     cross-fitted when train holds one class (see :mod:`logsieve.detectors.cross_fit`)."""
     version: ClassVar[int] = 1
+    reads_versions: ClassVar[tuple[int, ...]] = ()
+    """Older format versions this class still loads (its ``_set_model_state`` upgrades them)."""
 
     def __init__(self, config: DetectorConfig | Mapping[str, Any] | None = None) -> None:
         if config is None:
@@ -340,7 +342,7 @@ class Detector(ABC):
         doc = read_meta(target)
         if doc.get("name") != cls.name:
             raise DetectorError(f"{target} holds a {doc.get('name')!r} detector, not {cls.name!r}")
-        if doc.get("version") != cls.version:
+        if doc.get("version") != cls.version and doc.get("version") not in cls.reads_versions:
             raise DetectorError(f"{target}: saved with {cls.name} format version {doc.get('version')}, this "
                                 f"logsieve reads version {cls.version}; retrain with `logsieve train`")
         det = cls(cls.config_type.model_validate(doc["config"]))

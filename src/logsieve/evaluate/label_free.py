@@ -32,6 +32,8 @@ class LabelFreeRun:
     dataset: str
     detector: str
     expected_share: float
+    share: float | None
+    """The share the threshold rule used, where the detector estimates one from the history."""
     precision: float
     recall: float
     f1: float
@@ -47,7 +49,7 @@ class LabelFreeRun:
 
     def as_dict(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "detector": self.detector, "label_free": True,
-                "expected_share": self.expected_share,
+                "expected_share": self.expected_share, "share": self.share,
                 "precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4),
                 "supervised_f1": round(self.supervised_f1, 4), "supervised_detector": self.supervised_detector,
                 "flagged_share": round(self.flagged_share, 4), "history_sequences": self.history_sequences,
@@ -100,6 +102,7 @@ def run_label_free(dataset: str, config: LearnConfig | None = None, *, data_dir:
                 best_f1, best_name = run.f1, name
     return LabelFreeRun(
         dataset=dataset, detector=config.detector, expected_share=config.expected_share,
+        share=fitted.report.extra.get("share"),
         precision=measured["precision"], recall=measured["recall"], f1=measured["f1"],
         supervised_f1=best_f1, supervised_detector=best_name, flagged_share=fitted.flagged_share,
         history_sequences=len(fitted.train) + len(fitted.validation), history_anomalies_dropped=dropped,

@@ -138,6 +138,9 @@ class LearnSummary:
     sequences: int = 0
     detector: str = DEFAULT_DETECTOR
     expected_share: float = 0.02
+    share: float | None = None
+    """The share the detector's threshold rule used, where it estimates one from the history
+    (self-trained: the rare-template share when above ``expected_share``); None where it has none."""
     flagged_share: float = 0.0
     threshold: float = 0.0
     rarest_templates: list[dict[str, Any]] = field(default_factory=list)
@@ -150,6 +153,7 @@ class LearnSummary:
                 "parsed": self.parsed, "quarantined": self.quarantined,
                 "quarantine_reasons": self.quarantine_reasons, "templates": self.templates,
                 "sequences": self.sequences, "detector": self.detector, "expected_share": self.expected_share,
+                "share": self.share,
                 "flagged_share": round(self.flagged_share, 4), "threshold": self.threshold,
                 "rarest_templates": self.rarest_templates, "alpha": self.alpha,
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
@@ -280,6 +284,7 @@ def learn_lines(lines: Seq[ParsedLine], parser: Any, out: Path, config: LearnCon
     summary.templates, summary.sequences = len(templates), len(seqs)
     summary.detector, summary.expected_share = det.name, config.expected_share
     summary.flagged_share, summary.threshold = fitted.flagged_share, fitted.report.threshold
+    summary.share = fitted.report.extra.get("share") if det is fitted.detector else None
     summary.rarest_templates = rarest_templates(seqs, templates)
     return summary
 
