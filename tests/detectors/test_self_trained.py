@@ -154,3 +154,16 @@ def test_a_version_2_model_still_loads_with_the_expected_share(tmp_path):
     old = load_detector(path)
     assert old.share == 0.02
     np.testing.assert_array_equal(old.score(test).score, det.score(test).score)
+
+
+def test_a_tie_at_the_cut_is_flagged_whole_only_when_it_is_no_larger_than_the_share():
+    from logsieve.detectors.base import quantile_threshold
+    from logsieve.detectors.self_trained import whole_tie_threshold
+
+    small_tie = np.array([9.0, 8.0, 7.0, 5.0, 5.0, 5.0] + [1.0] * 14)  # share 0.2 -> k 4, tie of 3
+    assert (small_tie >= quantile_threshold(small_tie, 0.2)).sum() == 3  # the plain rule keeps it out
+    assert (small_tie >= whole_tie_threshold(small_tie, 0.2)).sum() == 6
+    big_tie = np.array([9.0] + [5.0] * 6 + [1.0] * 13)  # k 4, tie of 6 > 4: a common behaviour
+    assert (big_tie >= whole_tie_threshold(big_tie, 0.2)).sum() == 1
+    clean = np.arange(20, dtype=float)  # no tie at the cut: the plain rule
+    assert whole_tie_threshold(clean, 0.2) == quantile_threshold(clean, 0.2)

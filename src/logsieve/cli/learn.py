@@ -95,7 +95,8 @@ def _print_summary(doc: dict[str, Any]) -> None:
     out.print(f"grouping: [bold]{g.get('kind')}[/] {g.get('reason', '')}")
     out.print(f"{doc['lines']:,} lines ({doc['quarantined']:,} quarantined), {doc['templates']:,} templates, "
               f"{doc['sequences']:,} sequences")
-    used = "" if doc.get("share") in (None, doc["expected_share"]) else f", {doc['share']:.1%} from the history"
+    share = doc.get("share")
+    used = "" if share in (None, doc["expected_share"]) else f", {share:.1%} by the history's rare templates"
     out.print(f"detector: [bold]{doc['detector']}[/]; expected share of anomalies {doc['expected_share']:.1%}{used} "
               f"-> {doc['flagged_share']:.1%} of the history flagged")
     if doc["rarest_templates"]:
