@@ -46,6 +46,8 @@ MAX_RECORD_BYTES = 64 * 1024
 FormatHook = Callable[[str, "FormatGuess"], None]
 """Called with (source name, guess) each time ``auto`` resolves a source's format."""
 
+_new_tuple = tuple.__new__
+
 
 @dataclass(frozen=True, slots=True)
 class RawLine:
@@ -350,7 +352,8 @@ def records_from_block(
         fields, content = parsed
         stats.lines_read += 1  # what stats.record() does, without a call per line
         stats.records += 1
-        yield LogRecord(name, line_no, content, fields, stamp(fields) if stamp is not None else None)
+        # tuple.__new__ builds the named tuple in C (LogRecord(...) runs a Python-level __new__)
+        yield _new_tuple(LogRecord, (name, line_no, content, fields, stamp(fields) if stamp is not None else None))
 
 
 def _split_text(text: str) -> list[str]:

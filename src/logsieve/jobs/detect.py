@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from logsieve.collab import PipelineStats, SequenceVerdict, VerdictWriter
 from logsieve.engine import AdaptSection, Engine, EngineConfig, build_engine
 from logsieve.ingest import LogFormat
 from logsieve.llm.base import LLMBackend
+from logsieve.jobs.batch_gc import batch_gc
 from logsieve.jobs.parse import ParseJobConfig, ParseSummary, parse_stream
 from logsieve.parsing import DrainParser
 from logsieve.records import QuarantineRecord, Sequence
@@ -140,15 +142,17 @@ def run_detect(
             pending.clear()
 
     try:
-        try:
-            for line in parse_stream(job, parser, parse_summary, on_quarantine, progress, reader):
-                pending.extend(grouper.push(line))
-                if len(pending) >= batch_size:
-                    flush()
-        except KeyboardInterrupt:  # the way a followed stream ends: judge what is open, then stop
-            pass
-        pending.extend(grouper.flush())
-        flush()
+        with nullcontext() if config.follow else batch_gc():  # a followed file may never end
+            try:
+                push = grouper.push
+                for line in parse_stream(job, parser, parse_summary, on_quarantine, progress, reader):
+                    pending.extend(push(line))
+                    if len(pending) >= batch_size:
+                        flush()
+            except KeyboardInterrupt:  # the way a followed stream ends: judge what is open, then stop
+                pass
+            pending.extend(grouper.flush())
+            flush()
     finally:
         if explainer is not None:
             explainer.close()  # finishes the queued batches (bounded by the cap) before the store closes

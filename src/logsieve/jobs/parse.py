@@ -143,17 +143,11 @@ def parse_stream(
         multiline=config.multiline, extra_paths=config.formats_files, on_format=on_format,
     )
     if isinstance(parser, DrainParser):
-        results = _drain_results(parser, records, config.learn, on_quarantine, progress)
+        yield from _drain_lines(parser, records, config.learn, summary, on_quarantine, progress)
     else:
         results = _stamp_results(parser, config, summary, _records_only(records, on_quarantine, progress))
-    for record, result in results:
-        if result.template_id is None:
-            summary.unmatched += 1
-            yield ParsedLine(record, -1, "", ())
-            continue
-        if result.change == "new":
-            summary.new_templates += 1
-        yield ParsedLine(record, result.template_id, result.template or "", result.params, result.change == "new")
+        for record, result in results:
+            yield _parsed_line(record, result, summary)
     summary.lines = stats.lines_read
     summary.parsed = stats.records
     summary.quarantined = stats.quarantined
@@ -161,24 +155,40 @@ def parse_stream(
     summary.quarantine_reasons = {str(getattr(k, "value", k)): v for k, v in stats.by_reason.items()}
 
 
-def _drain_results(
+def _parsed_line(record: LogRecord, result: ParseResult, summary: ParseSummary) -> ParsedLine:
+    if result.template_id is None:
+        summary.unmatched += 1
+        return ParsedLine(record, -1, "", ())
+    if result.change == "new":
+        summary.new_templates += 1
+    return ParsedLine(record, result.template_id, result.template or "", result.params, result.change == "new")
+
+
+def _drain_lines(
     parser: DrainParser,
     records: Iterable[LogRecord | QuarantineRecord],
     learn: bool,
+    summary: ParseSummary,
     on_quarantine: Callable[[QuarantineRecord], None] | None,
     progress: ProgressHook | None,
-) -> Iterator[tuple[LogRecord, ParseResult]]:
-    """Drain, line by line: the hot loop of the default parser, kept flat."""
+) -> Iterator[ParsedLine]:
+    """Drain, line by line: the hot loop of the default parser, kept flat (one generator, the
+    common case inline, the :class:`ParsedLine` built by ``tuple.__new__`` in C)."""
     parse = parser.learn if learn else parser.match
+    new = tuple.__new__
     every = 5000
     for n, item in enumerate(records, 1):
         if progress is not None and n % every == 0:
             progress(n)
-        if isinstance(item, QuarantineRecord):
+        if type(item) is QuarantineRecord:
             if on_quarantine is not None:
                 on_quarantine(item)
             continue
-        yield item, parse(item.content)
+        tid, template, params, change = parse(item[2])  # item[2]: the record's content
+        if tid is None or change != "none":
+            yield _parsed_line(item, ParseResult(tid, template, params, change), summary)  # type: ignore[arg-type]
+            continue
+        yield new(ParsedLine, (item, tid, template, params, False))
 
 
 def _records_only(

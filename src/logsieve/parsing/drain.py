@@ -24,8 +24,8 @@ from __future__ import annotations
 import operator
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,18 +122,24 @@ class Template:
     __hash__ = None  # type: ignore[assignment]  # mutable
 
 
-@dataclass(slots=True, frozen=True)
-class ParseResult:
+class ParseResult(NamedTuple):
     """The outcome of parsing one line.
 
     ``change`` is ``"new"`` when the line created a template, ``"updated"`` when it generalised
     one, ``"none"`` otherwise; ``template_id`` is ``None`` only in match mode with no match.
+
+    A named tuple, built in the hot path with ``tuple.__new__`` (:data:`_new_result`): one is made
+    per line, and a frozen dataclass cost about 1 microsecond more each (0.2 s on the 222,579
+    lines of the HDFS sample).
     """
 
     template_id: int | None
     template: str | None
     params: tuple[str, ...]
     change: str
+
+
+_new_result = tuple.__new__
 
 
 class _Node:
@@ -189,7 +195,7 @@ class DrainParser:
         if cid is not None:
             cluster = self._clusters[cid]
             cluster.size += 1
-            return ParseResult(cid, cluster.text, cluster.params(raw), "none")
+            return _new_result(ParseResult, (cid, cluster.text, cluster.params(raw), "none"))
         cluster = self._search(tokens)
         if cluster is None:
             cluster = self._create(tokens)
@@ -199,7 +205,7 @@ class DrainParser:
         cluster.size += 1
         if change == "none":
             self._remember(key, cluster.id)
-        return ParseResult(cluster.id, cluster.text, cluster.params(raw), change)
+        return _new_result(ParseResult, (cluster.id, cluster.text, cluster.params(raw), change))
 
     def match(self, content: str) -> ParseResult:
         """Parse one line in match mode: never changes the templates.
@@ -213,7 +219,7 @@ class DrainParser:
         cluster = self._clusters[cid] if cid is not None else self._search(tokens, exact=True)
         if cluster is None:
             return ParseResult(None, None, (), "none")
-        return ParseResult(cluster.id, cluster.text, cluster.params(raw), "none")
+        return _new_result(ParseResult, (cluster.id, cluster.text, cluster.params(raw), "none"))
 
     def parse(self, content: str, *, learn: bool = True) -> ParseResult:
         return self.learn(content) if learn else self.match(content)
