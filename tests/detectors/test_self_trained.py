@@ -167,3 +167,16 @@ def test_a_tie_at_the_cut_is_flagged_whole_only_when_it_is_no_larger_than_the_sh
     assert (big_tie >= whole_tie_threshold(big_tie, 0.2)).sum() == 1
     clean = np.arange(20, dtype=float)  # no tie at the cut: the plain rule
     assert whole_tie_threshold(clean, 0.2) == quantile_threshold(clean, 0.2)
+
+
+def test_an_estimate_whose_model_flags_far_more_than_it_falls_back_to_the_prior():
+    train, val, _ = _history_with_rare_faults()
+    kept = make_detector("self-trained", {"expected_share": 0.02})
+    report = kept.fit(_bare(train), _bare(val))
+    assert report.extra["estimate_rejected"] is False and report.extra["flagged_at_estimate"] <= 5 * 0.08
+    collapsed = make_detector("self-trained", {"expected_share": 0.02})
+    # stand-in for a regression that learnt a normal mode: it flags the whole history
+    collapsed._score_array = lambda x: np.ones(len(x))
+    report = collapsed.fit(_bare(train), _bare(val))
+    assert report.extra["estimated_share"] == 0.08 and report.extra["estimate_rejected"] is True
+    assert collapsed.share == 0.02 and report.extra["share"] == 0.02

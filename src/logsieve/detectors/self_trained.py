@@ -28,10 +28,13 @@ share of the history's sequences hold cannot be a step every normal sequence tak
 sequences holding one are candidates, and their share is what the history itself says
 (:func:`rare_template_share`). PCA then flags the larger of the two (the prior is the floor,
 ``max_share`` a sanity cap), a block of equal scores at the cut going whole to the flagged side
-when it is no larger than the share (:func:`whole_tie_threshold`). Why: with the prior alone
-the regression only learns the fault types inside PCA's top 2%; on the OpenStack sessions
-(about 11% abnormal) that missed 44% of the anomalies. A history that shows no such cluster (HDFS: 2.1%, BGL's 30 windows: none)
-keeps the prior.
+when it is no larger than the share (:func:`whole_tie_threshold`). The estimate is dropped for
+the prior when the model fitted at it flags far more of the history than it (``max_flag_ratio``):
+the sign that PCA's ranking that deep reached a normal mode.
+
+Why: with the prior alone the regression only learns the fault types inside PCA's top 2%; on
+the OpenStack sessions (about 11% abnormal) that missed 44% of the anomalies. A history that
+shows no such cluster keeps the prior (BGL's 30 windows: no template is rarer than one window).
 
 No label is read: train and validation labels are ignored, whatever they hold. The measured
 effect on every built-in data set is in benchmarks/RESULTS.md ("Your own logs, no labels").
@@ -68,6 +71,14 @@ class SelfTrainedConfig(DetectorConfig):
     """Raise the share PCA flags to the history's rare-template share when that is larger
     (:func:`rare_template_share`), ties at the cut by :func:`whole_tie_threshold`; off, the
     stated ``expected_share`` and :func:`quantile_threshold` are used as they are (version 2)."""
+    max_flag_ratio: float = Field(default=5.0, ge=1.0)
+    """The estimate is kept only if the model fitted at it flags at most this many times the
+    estimated share of the history; otherwise it is refitted at ``expected_share``. Why: when
+    PCA's ranking at the estimate reaches a normal mode, the regression learns that mode and
+    flags a large part of the history (the whole HDFS sample: 2.7% estimated, 21.6% flagged);
+    a fit that agrees with its own pseudo-labels flags about 2x (1.9x on the OpenStack sessions
+    and on hdfs-sample's history). 5 is the factor ``learn`` already uses to reject ALPHA's labels
+    (``LearnConfig.alpha_max_share``), not a tuned value."""
     max_share: float = Field(default=0.25, gt=0, lt=0.5)
     """The most the rare-template estimate may raise the share to: a sanity bound for a history
     whose templates are nearly all rare (a parser splitting too finely), not a tuned value; it
@@ -136,6 +147,9 @@ class SelfTrainedDetector(CountDetector):
         prior = self.config.expected_share
         source = (f"the history's rare-template share, above the expected {prior:.1%}" if self.share > prior
                   else "the expected share")
+        if report.extra.get("estimate_rejected"):
+            source += (f"; the history's estimate {report.extra['estimated_share']:.1%} was dropped: the model "
+                       f"fitted at it flagged {report.extra['flagged_at_estimate']:.1%} of the history")
         report.extra["threshold_rule"] = (f"self-trained: PCA flags the top {self.share:.1%} of the history "
                                           f"({source}), a logistic regression learns from both ends; either flags")
         report.threshold, report.validation_f1 = DECISION, None
@@ -151,15 +165,28 @@ class SelfTrainedDetector(CountDetector):
         return (None, self.counter.dim + 1)
 
     def _fit_arrays(self, x, y, x_val, y_val) -> dict[str, Any]:
-        from sklearn.linear_model import LogisticRegression
-
         history = np.vstack([x, x_val]) if len(x_val) else x
         counts, severe = history[:, :-1], history[:, -1] > 0
         self.seed = PcaDetector(PcaConfig(variance=self.config.variance, seed=self.config.seed))
         self.seed._fit_arrays(counts, np.full(len(counts), -1), counts[:0], np.zeros(0, dtype=np.int64))
         scores = self.seed._score_array(counts)
-        self.share = self.estimate_share(counts)
-        share = self.share
+        prior = self.config.expected_share
+        estimate = self.estimate_share(counts)
+        extra = self._fit_at(estimate, history, scores, severe)
+        flagged = float((self._score_array(history) >= DECISION).mean())
+        rejected = estimate > prior and flagged > self.config.max_flag_ratio * estimate
+        if rejected:  # the estimate taught the regression a normal mode: back to the prior
+            extra = self._fit_at(prior, history, scores, severe)
+        return {**extra, "share": round(self.share, 4), "estimated_share": round(estimate, 4),
+                "estimate_rejected": bool(rejected), "flagged_at_estimate": round(flagged, 4),
+                "rare_template_share": round(rare_template_share(counts, prior), 4)}
+
+    def _fit_at(self, share: float, history: "np.ndarray", scores: "np.ndarray", severe: "np.ndarray",
+                ) -> dict[str, Any]:
+        """Pseudo-label the history with PCA flagging ``share`` and fit the regression on it."""
+        from sklearn.linear_model import LogisticRegression
+
+        self.share = share
         self.seed_threshold = whole_tie_threshold(scores, share) if self.config.share_from_rare \
             else quantile_threshold(scores, share)
         self.seed_scale = Calibration.fit(scores, self.seed_threshold).scale
@@ -174,9 +201,7 @@ class SelfTrainedDetector(CountDetector):
             student.fit(np.log1p(history[keep]), abnormal[keep].astype(np.int64))
             self.student = linear_state(student)
         return {"pseudo_abnormal": int(abnormal.sum()), "pseudo_normal": int(normal.sum()),
-                "pseudo_severe": int(severe.sum()), "student": self.student is not None,
-                "share": round(share, 4),
-                "rare_template_share": round(rare_template_share(counts, self.config.expected_share), 4)}
+                "pseudo_severe": int(severe.sum()), "student": self.student is not None}
 
     def estimate_share(self, counts: "np.ndarray") -> float:
         """The share PCA flags on the history: the expected share, raised to the rare-template
