@@ -66,3 +66,11 @@ def test_unfolding_a_span_gives_back_the_sorted_unique_refs_per_file(pairs: list
     for a, b in zip(spans, spans[1:]):  # folded as far as it goes: ranges of one file never touch
         assert a.first <= a.last
         assert a.file != b.file or b.first > a.last + 1
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a.log", "b.log"]), st.integers(1, 40)), max_size=40))
+def test_a_sequence_folds_its_own_span_as_fold_span_of_its_refs(refs):
+    lines = [ParsedLine(LogRecord(src, n, "m"), 1, "m") for src, n in refs]
+    seq = Sequence("k", [1] * len(lines), lines)
+    assert seq.span() == fold_span(seq.refs)
+    assert seq.first_ref == (seq.refs[0] if refs else None)

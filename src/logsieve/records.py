@@ -9,6 +9,7 @@ instead, so that the garbage collector can stop tracking them (see its docstring
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -135,6 +136,7 @@ def unfold_span(spans: Iterable[Span]) -> Iterator[LineRef]:
 # A stored line: the LogRecord without its header dict, then ParsedLine's fields after the record.
 _Row = tuple
 _SOURCE, _LINE_NO, _CONTENT, _TIME, _TID, _TEMPLATE, _PARAMS, _NEW = range(8)
+_SOURCE_AND_LINE = operator.itemgetter(_SOURCE, _LINE_NO)
 
 
 class Sequence:
@@ -199,6 +201,16 @@ class Sequence:
     def refs(self) -> list[LineRef]:
         """Where each line came from, for pointing a verdict at its lines."""
         return [_new_ref(LineRef, r[:_CONTENT]) for r in self._rows]
+
+    @property
+    def first_ref(self) -> LineRef | None:
+        """Where the first line came from (None for a sequence built from ids alone)."""
+        return _new_ref(LineRef, self._rows[0][:_CONTENT]) if self._rows else None
+
+    def span(self) -> list[Span]:
+        """Every line as folded ranges per file (:func:`fold_span` of :attr:`refs`, without
+        building a :class:`LineRef` per line: this runs for every verdict)."""
+        return fold_span(map(_SOURCE_AND_LINE, self._rows))
 
     @property
     def timestamps(self) -> list[float | None]:

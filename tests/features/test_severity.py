@@ -34,3 +34,17 @@ def test_severity_floor_flags_windows_with_a_severe_line_whatever_validation_say
     det = make_detector("severity")
     det.fit(train, train)
     assert det.score(test).abnormal.tolist() == [True, False]
+
+
+_LEVELS = st.sampled_from(["INFO", "ERROR", "[error]", "warn", "FATAL:", "E", "", "Crit"])
+_PRIS = st.sampled_from(["0", "3", "4", "11", "x", ""])
+
+
+@given(st.lists(st.one_of(
+    st.just({}),
+    st.fixed_dictionaries({"Level": _LEVELS}),
+    st.fixed_dictionaries({"Pri": _PRIS}),
+    st.fixed_dictionaries({"Level": _LEVELS, "Pri": _PRIS, "Component": st.text(max_size=3)}),
+), max_size=30))
+def test_counting_by_distinct_level_equals_judging_each_line(fields):
+    assert severe_lines(fields) == sum(1 for f in fields if f and is_severe(f))

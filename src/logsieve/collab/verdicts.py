@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
-from logsieve.records import LineRef, Sequence, Span, fold_span
+from logsieve.records import LineRef, Sequence, Span
 from logsieve.store import Store
 
 Source = Literal["small", "cache", "llm", "fallback", "novelty"]
@@ -82,9 +82,26 @@ def pseudo_label(v: SequenceVerdict) -> int | None:
 
 
 def base_verdict(seq: Sequence, status: str, source: Source, **kw) -> SequenceVerdict:
-    refs = seq.refs
     return SequenceVerdict(seq.key, status, source, template_ids=list(seq.template_ids), start=seq.start,
-                           end=seq.end, first=refs[0] if refs else None, span=fold_span(refs), **kw)
+                           end=seq.end, first=seq.first_ref, span=seq.span(), **kw)
+
+
+def int_list_json(values: list[int]) -> str:
+    """``json.dumps`` of a list of ints, the same text, without the encoder's per-call set-up
+    (it ran three times per verdict on every stored verdict)."""
+    return "[" + ", ".join(map(str, values)) + "]"
+
+
+def span_json(span: list[Span], names: dict[str, str]) -> str:
+    """``json.dumps([list(s) for s in span])``, the same text; ``names`` caches each file
+    name's JSON string across the verdicts of one write."""
+    parts = []
+    for file, first, last in span:
+        name = names.get(file)
+        if name is None:
+            name = names[file] = json.dumps(file)
+        parts.append(f"[{name}, {first}, {last}]")
+    return "[" + ", ".join(parts) + "]"
 
 
 class VerdictWriter:
@@ -110,17 +127,19 @@ class VerdictWriter:
         """The rows of :meth:`write` on an open transaction, so a caller (``logsieve serve``)
         can commit verdicts together with the state they cover."""
         if verdicts:
+            names: dict[str, str] = {}
             conn.executemany(
                 "INSERT OR IGNORE INTO verdicts (identity, seq_key, status, source, score, confidence, explanation, "
                 "refs, template_ids, detector, prompt_id, backend, start_time, end_time, created_at, span) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(v.identity, v.key, v.status, v.source, v.score, v.confidence, v.explanation or v.note,
-                  json.dumps([[r.source, r.line_no] for r in v.refs]), json.dumps(v.template_ids), v.detector,
-                  v.prompt_id, v.backend, v.start, v.end, now, json.dumps([list(s) for s in v.span]))
+                  json.dumps([[r.source, r.line_no] for r in v.refs]) if v.refs else "[]",
+                  int_list_json(v.template_ids), v.detector,
+                  v.prompt_id, v.backend, v.start, v.end, now, span_json(v.span, names))
                  for v in verdicts])
             conn.executemany(
                 "INSERT INTO pseudo_labels (seq_key, template_ids, label, source, created_at) VALUES (?, ?, ?, ?, ?)",
-                [(v.key, json.dumps(v.template_ids), label, v.source, now)
+                [(v.key, int_list_json(v.template_ids), label, v.source, now)
                  for v in verdicts if (label := pseudo_label(v)) is not None])
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ because those logs print them for routine conditions too.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 SEVERE_LEVELS = frozenset({"ERROR", "ERR", "FATAL", "SEVERE", "FAILURE", "CRITICAL", "CRIT", "ALERT",
@@ -29,5 +30,20 @@ def is_severe(fields: Mapping[str, str]) -> bool:
 
 
 def severe_lines(fields: list[Mapping[str, str]]) -> int:
-    """How many of a sequence's lines (their header fields) say error or worse."""
-    return sum(1 for f in fields if f and is_severe(f))
+    """How many of a sequence's lines (their header fields) say error or worse.
+
+    Lines are counted by their (level, pri) pair first and each distinct pair judged once: a
+    sequence repeats a handful of levels, and this runs over every line of every judged
+    sequence (about 0.1 s of ``detect`` on the HDFS sample when each line was judged alone).
+    """
+    pairs = Counter((f.get("Level"), f.get("Pri")) for f in fields if f)
+    return sum(n for (level, pri), n in pairs.items() if _severe_pair(level, pri))
+
+
+def _severe_pair(level: str | None, pri: str | None) -> bool:
+    fields = {}
+    if level is not None:
+        fields["Level"] = level
+    if pri is not None:
+        fields["Pri"] = pri
+    return is_severe(fields)
