@@ -21,6 +21,7 @@ from itertools import chain, islice
 from typing import TYPE_CHECKING, Literal, Union
 
 from logsieve.ingest import IngestStats, LogFormat, read_records
+from logsieve.ingest.read_ahead import can_read_ahead, read_records_ahead
 from logsieve.ingest.sources import count_lines
 from logsieve.parsing import DrainConfig, DrainParser, ParseResult
 from logsieve.parsing.state import state_file
@@ -55,6 +56,9 @@ class ParseJobConfig:
     formats_files: tuple[Path, ...] = ()
     multiline: bool | None = None  # None: as detected with "auto", off with a named format
     on_format: Callable[[str, FormatGuess], None] | None = None
+    read_ahead: bool = True
+    """Read large files in a second process where that is possible (:mod:`logsieve.ingest.read_ahead`);
+    the lines and their order are the same either way."""
 
 
 @dataclass
@@ -138,10 +142,14 @@ def parse_stream(
         if config.on_format is not None:
             config.on_format(name, guess)
 
-    records = reader(stats) if reader is not None else read_records(
-        list(config.sources), config.log_format, max_line_bytes=config.max_line_bytes, stats=stats,
-        multiline=config.multiline, extra_paths=config.formats_files, on_format=on_format,
-    )
+    if reader is not None:
+        records = reader(stats)
+    else:
+        read = read_records_ahead if config.read_ahead and can_read_ahead(config.sources) else read_records
+        records = read(
+            list(config.sources), config.log_format, max_line_bytes=config.max_line_bytes, stats=stats,
+            multiline=config.multiline, extra_paths=config.formats_files, on_format=on_format,
+        )
     if isinstance(parser, DrainParser):
         yield from _drain_lines(parser, records, config.learn, summary, on_quarantine, progress)
     else:

@@ -1,0 +1,161 @@
+"""Read in a second process, so that parsing, grouping and judging never wait for the reader.
+
+Reading is a third of a batch run's work (decompressing, splitting lines, matching each line's
+header, reading its time) and needs nothing from what comes after it. On a machine with two or
+more cores, :func:`read_records_ahead` runs :func:`~logsieve.ingest.readers.read_records` in a
+forked child and hands its items over in batches through a pipe; the parent gets exactly the
+items, in exactly the order, that reading inline gives (a test compares them), while its own
+core parses the batch before.
+
+Why the hand-over pays: a record crosses the pipe as a plain tuple (source, line number,
+content, header dict, time), which unpickles in about a fifth of the time it takes to make it
+from the raw bytes (0.18 s against 0.9 s for the 222,579 lines of the HDFS sample), and is
+turned back into a :class:`~logsieve.records.LogRecord` in C.
+
+Only regular files of at least :data:`READ_AHEAD_MIN_BYTES` in all are read ahead, and only
+where ``fork`` exists (Linux) and the process may use two cores: stdin, streams, a followed file
+and small inputs are read inline, as before. If the child dies, the parent raises an error that
+says so; it never returns a silently short stream.
+
+:class:`~logsieve.ingest.readers.IngestStats` is brought up to date after each batch (not each
+line) and is exact when the stream ends.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from logsieve.ingest.formats import AnyFormat
+from logsieve.ingest.readers import DEFAULT_MAX_LINE_BYTES, FormatHook, IngestStats, read_records
+from logsieve.ingest.sources import STDIN
+from logsieve.records import LogRecord, QuarantineRecord
+
+READ_AHEAD_MIN_BYTES = 1_000_000
+"""Below this (the files' size on disk, compressed or not) reading inline costs less than
+starting a process (about 10 ms)."""
+
+BATCH_RECORDS = 4096
+"""Records per hand-over: large enough that pickling is cheap per record, small enough that the
+parent starts working after a few milliseconds and the pipe holds a few hundred kilobytes."""
+
+_new_tuple = tuple.__new__
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (the affinity mask where there is one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def can_read_ahead(sources: Iterable[object], min_bytes: int = READ_AHEAD_MIN_BYTES) -> bool:
+    """True when every source is an existing regular file, they hold at least ``min_bytes``,
+    ``fork`` is available and there are two cores to use."""
+    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if usable_cores() < 2:
+        return False
+    total = 0
+    for src in sources:
+        if not isinstance(src, (str, os.PathLike)) or os.fspath(src) == STDIN:
+            return False
+        path = Path(src)
+        if not path.is_file():
+            return False
+        total += path.stat().st_size
+    return total >= min_bytes
+
+
+def read_records_ahead(
+    sources: list[str | os.PathLike[str]],
+    fmt: AnyFormat | str,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    stats: IngestStats | None = None,
+    multiline: bool | None = None,
+    extra_paths: Iterable[str | Path] = (),
+    on_format: FormatHook | None = None,
+    batch: int = BATCH_RECORDS,
+) -> Iterator[LogRecord | QuarantineRecord]:
+    """The items of ``read_records(sources, fmt, ...)``, read by a child process (see the
+    module docstring); ``on_format`` is called here, in the parent, for each source."""
+    stats = stats if stats is not None else IngestStats()
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    args = (sender, list(sources), fmt, max_line_bytes, multiline, tuple(extra_paths), batch)
+    child = ctx.Process(target=_read_in_child, args=args, name="logsieve-reader", daemon=True)
+    child.start()
+    sender.close()  # the child holds the only writing end: its exit is our end of file
+    try:
+        while True:
+            try:
+                kind, payload, snapshot = pickle.loads(receiver.recv_bytes())
+            except EOFError:
+                child.join(timeout=5)
+                raise RuntimeError(
+                    f"the reading process stopped before the end of the input (exit code {child.exitcode}); "
+                    "it may have been killed for memory. Nothing after the last judged line was read."
+                ) from None
+            if kind == "records":
+                for item in payload:
+                    yield _new_tuple(LogRecord, item) if type(item) is tuple else item
+                _copy_stats(snapshot, stats)
+            elif kind == "format":
+                if on_format is not None:
+                    on_format(*payload)
+            elif kind == "done":
+                _copy_stats(snapshot, stats)
+                return
+            else:
+                raise RuntimeError(f"reading failed: {payload}")
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _copy_stats(source: IngestStats, target: IngestStats) -> None:
+    target.lines_read = source.lines_read
+    target.records = source.records
+    target.quarantined = source.quarantined
+    target.joined_lines = source.joined_lines
+    target.by_reason.clear()
+    target.by_reason.update(source.by_reason)
+
+
+def _read_in_child(sender, sources, fmt, max_line_bytes, multiline, extra_paths, batch) -> None:  # type: ignore[no-untyped-def]
+    """The child: read everything, send it in batches, then ``done`` (or ``error``)."""
+    stats = IngestStats()
+    items: list[object] = []
+
+    def send(kind: str, payload: object, snapshot: IngestStats | None = None) -> None:
+        sender.send_bytes(pickle.dumps((kind, payload, snapshot), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def flush() -> None:
+        if items:
+            send("records", items, stats)
+            items.clear()
+
+    def on_format(name: str, guess: object) -> None:
+        flush()  # records of the previous source go first, as they would inline
+        send("format", (name, guess))
+
+    try:
+        for item in read_records(sources, fmt, max_line_bytes=max_line_bytes, stats=stats,
+                                 multiline=multiline, extra_paths=extra_paths, on_format=on_format):
+            items.append(tuple(item) if type(item) is LogRecord else item)
+            if len(items) >= batch:
+                flush()
+        flush()
+        send("done", None, stats)
+    except BaseException as exc:  # noqa: BLE001 - the parent must hear of any failure
+        send("error", f"{type(exc).__name__}: {exc}")
+    finally:
+        sender.close()
