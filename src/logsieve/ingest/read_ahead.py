@@ -27,7 +27,7 @@ import multiprocessing
 import os
 import pickle
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from logsieve.ingest.formats import AnyFormat
@@ -82,13 +82,20 @@ def read_records_ahead(
     extra_paths: Iterable[str | Path] = (),
     on_format: FormatHook | None = None,
     batch: int = BATCH_RECORDS,
-) -> Iterator[LogRecord | QuarantineRecord]:
+    annotate: Callable[[str], object] | None = None,
+) -> Iterator[LogRecord | QuarantineRecord] | Iterator[tuple[LogRecord | QuarantineRecord, object]]:
     """The items of ``read_records(sources, fmt, ...)``, read by a child process (see the
-    module docstring); ``on_format`` is called here, in the parent, for each source."""
+    module docstring); ``on_format`` is called here, in the parent, for each source.
+
+    ``annotate``: a function of a record's content, run in the child on every record; the items
+    then come as ``(item, annotate(item.content))`` pairs (``(quarantine record, None)`` for a
+    quarantined line). This is how a parser's masking moves to the reading process too without
+    the reader knowing about parsers (:func:`logsieve.parsing.masking.premask`).
+    """
     stats = stats if stats is not None else IngestStats()
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
-    args = (sender, list(sources), fmt, max_line_bytes, multiline, tuple(extra_paths), batch)
+    args = (sender, list(sources), fmt, max_line_bytes, multiline, tuple(extra_paths), batch, annotate)
     child = ctx.Process(target=_read_in_child, args=args, name="logsieve-reader", daemon=True)
     child.start()
     sender.close()  # the child holds the only writing end: its exit is our end of file
@@ -105,6 +112,11 @@ def read_records_ahead(
             if kind == "records":
                 for item in payload:
                     yield _new_tuple(LogRecord, item) if type(item) is tuple else item
+                _copy_stats(snapshot, stats)
+            elif kind == "annotated":
+                records, notes = payload
+                for item, note in zip(records, notes):
+                    yield (_new_tuple(LogRecord, item) if type(item) is tuple else item), note
                 _copy_stats(snapshot, stats)
             elif kind == "format":
                 if on_format is not None:
@@ -130,18 +142,23 @@ def _copy_stats(source: IngestStats, target: IngestStats) -> None:
     target.by_reason.update(source.by_reason)
 
 
-def _read_in_child(sender, sources, fmt, max_line_bytes, multiline, extra_paths, batch) -> None:  # type: ignore[no-untyped-def]
+def _read_in_child(sender, sources, fmt, max_line_bytes, multiline, extra_paths, batch, annotate) -> None:  # type: ignore[no-untyped-def]
     """The child: read everything, send it in batches, then ``done`` (or ``error``)."""
     stats = IngestStats()
     items: list[object] = []
+    notes: list[object] = []
 
     def send(kind: str, payload: object, snapshot: IngestStats | None = None) -> None:
         sender.send_bytes(pickle.dumps((kind, payload, snapshot), protocol=pickle.HIGHEST_PROTOCOL))
 
     def flush() -> None:
         if items:
-            send("records", items, stats)
+            if annotate is None:
+                send("records", items, stats)
+            else:
+                send("annotated", (items, notes), stats)
             items.clear()
+            notes.clear()
 
     def on_format(name: str, guess: object) -> None:
         flush()  # records of the previous source go first, as they would inline
@@ -150,7 +167,14 @@ def _read_in_child(sender, sources, fmt, max_line_bytes, multiline, extra_paths,
     try:
         for item in read_records(sources, fmt, max_line_bytes=max_line_bytes, stats=stats,
                                  multiline=multiline, extra_paths=extra_paths, on_format=on_format):
-            items.append(tuple(item) if type(item) is LogRecord else item)
+            if type(item) is LogRecord:
+                items.append(tuple(item))
+                if annotate is not None:
+                    notes.append(annotate(item[2]))
+            else:
+                items.append(item)
+                if annotate is not None:
+                    notes.append(None)
             if len(items) >= batch:
                 flush()
         flush()

@@ -24,6 +24,7 @@ from logsieve.ingest import IngestStats, LogFormat, read_records
 from logsieve.ingest.read_ahead import can_read_ahead, read_records_ahead
 from logsieve.ingest.sources import count_lines
 from logsieve.parsing import DrainConfig, DrainParser, ParseResult
+from logsieve.parsing.masking import Premasked, premask
 from logsieve.parsing.state import state_file
 from logsieve.records import LogRecord, ParsedLine, QuarantineRecord
 
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
     from logsieve.parsing.stamp import StampConfig, StampParser
 
 ProgressHook = Callable[[int], None]
+READ_AHEAD_MASK_SHARE = 0.75
+"""Share of the lines the reading process masks when it reads ahead for Drain; this process
+masks the rest. Reading is about 0.9 s of the HDFS sample's lines and masking 0.6 s, while this
+process has about 2.2 s of its own (looking templates up, grouping, judging, storing), so
+giving the reader three lines in four leaves the two about even (see benchmarks/RESULTS.md)."""
 ParserKind = Literal["drain", "stamp"]
 Parser = Union[DrainParser, "StampParser"]
 STREAM_TRAIN_LINES = 5000
@@ -142,25 +148,43 @@ def parse_stream(
         if config.on_format is not None:
             config.on_format(name, guess)
 
-    if reader is not None:
-        records = reader(stats)
-    else:
-        read = read_records_ahead if config.read_ahead and can_read_ahead(config.sources) else read_records
-        records = read(
-            list(config.sources), config.log_format, max_line_bytes=config.max_line_bytes, stats=stats,
-            multiline=config.multiline, extra_paths=config.formats_files, on_format=on_format,
-        )
-    if isinstance(parser, DrainParser):
-        yield from _drain_lines(parser, records, config.learn, summary, on_quarantine, progress)
-    else:
-        results = _stamp_results(parser, config, summary, _records_only(records, on_quarantine, progress))
-        for record, result in results:
-            yield _parsed_line(record, result, summary)
+    yield from _lines(config, parser, summary, stats, on_format, on_quarantine, progress, reader)
     summary.lines = stats.lines_read
     summary.parsed = stats.records
     summary.quarantined = stats.quarantined
     summary.joined_lines = stats.joined_lines
     summary.quarantine_reasons = {str(getattr(k, "value", k)): v for k, v in stats.by_reason.items()}
+
+
+def _lines(
+    config: ParseJobConfig,
+    parser: Parser,
+    summary: ParseSummary,
+    stats: IngestStats,
+    on_format: Callable[[str, FormatGuess], None],
+    on_quarantine: Callable[[QuarantineRecord], None] | None,
+    progress: ProgressHook | None,
+    reader: Callable[[IngestStats], Iterable[LogRecord | QuarantineRecord]] | None,
+) -> Iterator[ParsedLine]:
+    """The parsed lines, from whichever reader fits: ``reader``, a reading process (which masks
+    too, with a copy of the Drain parser's own masker) or inline reading."""
+    drain = isinstance(parser, DrainParser)
+    ahead = reader is None and config.read_ahead and can_read_ahead(config.sources)
+    how = {"max_line_bytes": config.max_line_bytes, "stats": stats, "multiline": config.multiline,
+           "extra_paths": config.formats_files, "on_format": on_format}
+    if ahead and drain:
+        masked = read_records_ahead(list(config.sources), config.log_format, **how,  # type: ignore[arg-type]
+                                    annotate=premask(parser.masker, READ_AHEAD_MASK_SHARE))  # type: ignore[union-attr]
+        return _drain_masked_lines(parser, masked, config.learn, summary, on_quarantine, progress)  # type: ignore[arg-type]
+    if reader is not None:
+        records = reader(stats)
+    else:
+        read = read_records_ahead if ahead else read_records
+        records = read(list(config.sources), config.log_format, **how)  # type: ignore[arg-type]
+    if drain:
+        return _drain_lines(parser, records, config.learn, summary, on_quarantine, progress)  # type: ignore[arg-type]
+    results = _stamp_results(parser, config, summary, _records_only(records, on_quarantine, progress))  # type: ignore[arg-type]
+    return (_parsed_line(record, result, summary) for record, result in results)
 
 
 def _parsed_line(record: LogRecord, result: ParseResult, summary: ParseSummary) -> ParsedLine:
@@ -193,6 +217,38 @@ def _drain_lines(
                 on_quarantine(item)
             continue
         tid, template, params, change = parse(item[2])  # item[2]: the record's content
+        if tid is None or change != "none":
+            yield _parsed_line(item, ParseResult(tid, template, params, change), summary)  # type: ignore[arg-type]
+            continue
+        yield new(ParsedLine, (item, tid, template, params, False))
+
+
+def _drain_masked_lines(
+    parser: DrainParser,
+    items: Iterable[tuple[LogRecord | QuarantineRecord, Premasked | None]],
+    learn: bool,
+    summary: ParseSummary,
+    on_quarantine: Callable[[QuarantineRecord], None] | None,
+    progress: ProgressHook | None,
+) -> Iterator[ParsedLine]:
+    """:func:`_drain_lines` for lines masked by the reading process: what is left here is the
+    template lookup (or the tree, for a line not seen before) and the parameters."""
+    parse_masked = parser.learn_masked if learn else parser.match_masked
+    parse = parser.learn if learn else parser.match
+    new = tuple.__new__
+    every = 5000
+    for n, (item, masked) in enumerate(items, 1):
+        if progress is not None and n % every == 0:
+            progress(n)
+        if type(item) is QuarantineRecord:
+            if on_quarantine is not None:
+                on_quarantine(item)
+            continue
+        if masked is None:  # left to this process (see READ_AHEAD_MASK_SHARE)
+            tid, template, params, change = parse(item[2])
+        else:
+            raw, key = masked
+            tid, template, params, change = parse_masked(item[2].split() if raw is None else raw, key)
         if tid is None or change != "none":
             yield _parsed_line(item, ParseResult(tid, template, params, change), summary)  # type: ignore[arg-type]
             continue

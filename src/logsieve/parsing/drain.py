@@ -190,12 +190,18 @@ class DrainParser:
     def learn(self, content: str) -> ParseResult:
         """Parse one line in train mode: the line may create or generalise a template."""
         raw, tokens = self.masker.split(content)
-        key = " ".join(tokens)
+        return self.learn_masked(raw, " ".join(tokens))
+
+    def learn_masked(self, raw: list[str], key: str) -> ParseResult:
+        """:meth:`learn` for a line masked elsewhere (a reading process, :func:`premask`):
+        ``raw`` and ``key`` are what :meth:`Masker.split` gave, the masked tokens joined by
+        one space (no masked token is empty or holds a space, so ``key`` splits back exactly)."""
         cid = self._cache.get(key)
         if cid is not None:
             cluster = self._clusters[cid]
             cluster.size += 1
             return _new_result(ParseResult, (cid, cluster.text, cluster.params(raw), "none"))
+        tokens = key.split(" ") if key else []
         cluster = self._search(tokens)
         if cluster is None:
             cluster = self._create(tokens)
@@ -214,9 +220,15 @@ class DrainParser:
         if every non-wildcard token is equal (similarity 1.0 counting wildcards).
         """
         raw, tokens = self.masker.split(content)
-        key = " ".join(tokens)
+        return self.match_masked(raw, " ".join(tokens))
+
+    def match_masked(self, raw: list[str], key: str) -> ParseResult:
+        """:meth:`match` for a line masked elsewhere (see :meth:`learn_masked`)."""
         cid = self._cache.get(key)
-        cluster = self._clusters[cid] if cid is not None else self._search(tokens, exact=True)
+        if cid is not None:
+            cluster = self._clusters[cid]
+        else:
+            cluster = self._search(key.split(" ") if key else [], exact=True)
         if cluster is None:
             return ParseResult(None, None, (), "none")
         return _new_result(ParseResult, (cluster.id, cluster.text, cluster.params(raw), "none"))

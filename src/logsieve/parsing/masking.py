@@ -18,6 +18,7 @@ rule's match as a single raw token, so the alignment holds with span rules too.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -100,7 +101,7 @@ class Masker:
     Results are remembered per distinct token (bounded), because real logs repeat the same words
     millions of times while only the variables change.
 
-    The bound is 50,000 tokens, cleared when full. Each new block id, request id or address is a
+    The bound is 50,000 tokens; the memory is emptied, between two lines, once past it. Each new block id, request id or address is a
     new entry, so a service fills any bound in minutes; in `logsieve serve` an entry costs about
     230 bytes of resident memory. At 2,000 HDFS lines/s a 200,000 bound made RSS climb ~5 MB a
     minute towards ~210 MB; 50,000 levels off near 170 MB, with the same parsing speed (a
@@ -148,8 +149,33 @@ class Masker:
         if span is not None and (self._always_span or not self._triggered.isdisjoint(raw)):
             spanned = self._split_spans(text, span)
             if spanned is not None:
-                return spanned
+                raw, masked = spanned
+        if len(self._cache) > self._cache_size:
+            self._forget()
         return raw, masked
+
+    def split_key(self, text: str) -> tuple[list[str] | None, str]:
+        """:meth:`split` for handing a line to another process: ``(raw, key)`` where ``key`` is
+        the masked tokens joined by one space and ``raw`` is ``None`` when it is just
+        ``text.split()`` (no span rule applied), which the receiver can redo for less than the
+        cost of sending it."""
+        raw = text.split()
+        masked = self._mask_all(raw)
+        span = self._span
+        spanned = None
+        if span is not None and (self._always_span or not self._triggered.isdisjoint(raw)):
+            spanned = self._split_spans(text, span)
+        if len(self._cache) > self._cache_size:
+            self._forget()
+        return (None, " ".join(masked)) if spanned is None else (spanned[0], " ".join(spanned[1]))
+
+    def _forget(self) -> None:
+        """Empty the token memory, between two lines only: within a line every token is then
+        in the memory (and in the trigger set if it is a trigger) when the span rules are
+        decided, so the result never depends on which lines came before, and two maskers (a
+        reading process and this one) agree whatever each has seen."""
+        self._cache.clear()
+        self._triggered.clear()
 
     def _split_spans(self, text: str, span: re.Pattern[str]) -> tuple[list[str], list[str]] | None:
         raw: list[str] = []
@@ -178,10 +204,46 @@ class Masker:
 
     def _first_sight(self, tok: str) -> str:
         masked = self.mask_token(tok)
-        if len(self._cache) >= self._cache_size:
-            self._cache.clear()
-            self._triggered.clear()
         self._cache[tok] = masked
         if self._trigger is not None and self._trigger.search(tok):
             self._triggered.add(tok)
         return masked
+
+
+Premasked = tuple[list[str] | None, str]
+"""A line masked ahead: its raw tokens (``None`` when they are just ``content.split()``) and its
+masked tokens joined by one space, the key :meth:`DrainParser.learn_masked` takes."""
+
+
+def premask(masker: Masker, share: float = 1.0, max_keys: int = 100_000) -> Callable[[str], Premasked | None]:
+    """``content -> (raw tokens or None, masked key)``, for masking in a reading process.
+
+    ``share``: the fraction of lines masked here, spread evenly (``0.75``: three lines of every
+    four); the others get ``None`` and are masked by the receiver, so the two processes can
+    share the work. Masking does not depend on which lines a masker saw before (see
+    :meth:`Masker._forget`), so where a line is masked never changes its result.
+
+    Equal keys come back as one string object (until ``max_keys`` distinct keys, then the
+    memory starts over), so a batch of lines pickles each distinct key once. ``raw`` is sent only
+    when a span rule made it differ from ``content.split()``, which the receiver recomputes.
+    """
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"share must be between 0 and 1, got {share}")
+    keys: dict[str, str] = {}
+    split_key = masker.split_key
+    due = [0.0]
+
+    def run(content: str) -> Premasked | None:
+        due[0] += share
+        if due[0] < 1.0:
+            return None
+        due[0] -= 1.0
+        raw, key = split_key(content)
+        same = keys.get(key)
+        if same is None:
+            if len(keys) >= max_keys:
+                keys.clear()
+            keys[key] = same = key
+        return raw, same
+
+    return run
