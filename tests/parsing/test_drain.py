@@ -156,6 +156,21 @@ def test_a_word_held_for_many_lines_is_not_generalised():
     assert len(ids) == 1
 
 
+def test_key_value_word_values_do_not_split_a_held_template():
+    # thousands of "logname= ... tty=NODEVssh" lines, then "logname=test ... tty=": the values
+    # of key=value pairs are variables, so neither the word-change limit nor the frozen words
+    # keep the late line out (as they did when only numeric values were masked)
+    p = DrainParser(DrainConfig(freeze_words_after=5))
+    line = "authentication failure; logname={} uid={} tty={} ruser= rhost={} user={}"
+    ids = {p.learn(line.format("", i, "NODEVssh", f"h{i}.example.net", "root")).template_id
+           for i in range(10)}
+    ids.add(p.learn(line.format("test", 509, "", "", "test")).template_id)
+    ids.add(p.learn(line.format("LOGIN", 0, "tty2", "", "root")).template_id)
+    assert len(ids) == 1
+    assert p.get(ids.pop()).text == (
+        "authentication failure; logname=<*> uid=<*> tty=<*> ruser=<*> rhost=<*> user=<*>")
+
+
 def test_no_masking_config_masks_nothing():
     p = DrainParser(DrainConfig(masking=MaskingConfig.none()))
     assert p.masker.mask("a 1 b 2") == ["a", "1", "b", "2"]
