@@ -95,6 +95,7 @@ def read_records_ahead(
     stats = stats if stats is not None else IngestStats()
     ctx = multiprocessing.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
+    _widen(receiver.fileno())
     args = (sender, list(sources), fmt, max_line_bytes, multiline, tuple(extra_paths), batch, annotate)
     child = ctx.Process(target=_read_in_child, args=args, name="logsieve-reader", daemon=True)
     child.start()
@@ -131,6 +132,22 @@ def read_records_ahead(
         if child.is_alive():
             child.terminate()
         child.join()
+
+
+PIPE_BYTES = 1 << 20
+"""The pipe's buffer (Linux's default is 64 KiB, less than one batch): with room for a couple of
+batches the reader keeps going while this process judges a batch of sequences, instead of
+stopping at every hand-over."""
+
+
+def _widen(fd: int, size: int = PIPE_BYTES) -> None:
+    """Ask for a larger pipe buffer (``F_SETPIPE_SZ``); where that is refused, keep the default."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except (ImportError, OSError):
+        pass
 
 
 def _copy_stats(source: IngestStats, target: IngestStats) -> None:
