@@ -79,12 +79,17 @@ def test_only_large_regular_files_are_read_ahead(tmp_path):
 
 
 def test_parse_stream_gives_the_same_lines_with_and_without_read_ahead(hdfs_sample):
-    def parsed(read_ahead_on: bool):
-        job = ParseJobConfig((str(hdfs_sample),), get_format("HDFS"), read_ahead=read_ahead_on)
+    def parsed(read_ahead_on: bool, share: float = 0.0):
+        job = ParseJobConfig((str(hdfs_sample),), get_format("HDFS"), read_ahead=read_ahead_on,
+                             reader_mask_share=share)
         summary = ParseSummary()
-        lines = [(p.record, p.template_id, p.params) for p in parse_stream(job, DrainParser(), summary)]
+        lines = [(p.record, p.template_id, p.template, p.params, p.is_new_template)
+                 for p in parse_stream(job, DrainParser(), summary)]
         return lines, summary
 
-    (inline, s1), (ahead, s2) = parsed(False), parsed(True)
-    assert ahead == inline and len(inline) == 222_579
-    assert (s1.lines, s1.parsed, s1.quarantined) == (s2.lines, s2.parsed, s2.quarantined)
+    inline, s1 = parsed(False)
+    assert len(inline) == 222_579
+    for share in (0.0, 0.5):
+        ahead, s2 = parsed(True, share)
+        assert ahead == inline
+        assert (s1.lines, s1.parsed, s1.quarantined, s1.new_templates) == (s2.lines, s2.parsed, s2.quarantined, s2.new_templates)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logsieve.parsing import DrainParser, Masker, MaskingConfig
-from logsieve.parsing.masking import premask
+from logsieve.parsing.masking import Premasker
 
 WORDS = st.sampled_from(["Jun", "9", "06:06:20", "451", "bytes", "(0.44", "KB)", "blk_-12", "10.0.0.1:50010",
                          "user=root", "Receiving", "block", "from", "/10.0.0.2", "0x1f", "Oct", "2005", "Fri"])
@@ -39,19 +39,19 @@ def test_split_key_is_split_joined(lines):
 
 
 def test_the_share_spreads_evenly_and_is_checked():
-    run = premask(_masker(50_000), share=0.75)
+    run = Premasker(_masker(50_000), share=0.75)
     marks = [run("a b 1") is not None for _ in range(8)]
     assert marks.count(True) == 6 and marks[:4].count(True) == 3
-    assert all(premask(_masker(10), share=0.0)("x") is None for _ in range(3))
+    assert all(Premasker(_masker(10), share=0.0)("x") is None for _ in range(3))
     with pytest.raises(ValueError, match="share"):
-        premask(_masker(10), share=1.5)
+        Premasker(_masker(10), share=1.5)
 
 
 @settings(max_examples=80, deadline=None)
 @given(lines=LINES, share=st.sampled_from([0.0, 0.5, 0.75, 1.0]))
 def test_drain_on_lines_masked_elsewhere_equals_drain_on_raw_lines(lines, share):
     here, split = DrainParser(), DrainParser()
-    run = premask(Masker(split.config.masking), share=share)
+    run = Premasker(Masker(split.config.masking), share=share)
     for text in lines:
         masked = run(text)
         if masked is None:

@@ -90,7 +90,7 @@ def read_records_ahead(
     ``annotate``: a function of a record's content, run in the child on every record; the items
     then come as ``(item, annotate(item.content))`` pairs (``(quarantine record, None)`` for a
     quarantined line). This is how a parser's masking moves to the reading process too without
-    the reader knowing about parsers (:func:`logsieve.parsing.masking.premask`).
+    the reader knowing about parsers (:class:`logsieve.parsing.masking.Premasker`).
     """
     stats = stats if stats is not None else IngestStats()
     ctx = multiprocessing.get_context("fork")

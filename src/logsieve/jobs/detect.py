@@ -21,7 +21,7 @@ from logsieve.engine import AdaptSection, Engine, EngineConfig, build_engine
 from logsieve.ingest import LogFormat
 from logsieve.llm.base import LLMBackend
 from logsieve.jobs.batch_gc import batch_gc
-from logsieve.jobs.parse import ParseJobConfig, ParseSummary, parse_stream
+from logsieve.jobs.parse import DETECT_READER_MASK_SHARE, ParseJobConfig, ParseSummary, parse_stream
 from logsieve.parsing import DrainParser
 from logsieve.records import QuarantineRecord, Sequence
 from logsieve.sessions import GroupingConfig, make_grouper
@@ -116,7 +116,8 @@ def run_detect(
     pipeline = engine.pipeline
     explainer = _explain_worker(config, engine, store)
     parse_summary = ParseSummary()
-    job = ParseJobConfig(config.sources, config.log_format, drain=parser.config, max_line_bytes=config.max_line_bytes)
+    job = ParseJobConfig(config.sources, config.log_format, drain=parser.config, max_line_bytes=config.max_line_bytes,
+                         reader_mask_share=DETECT_READER_MASK_SHARE)
     reader = None
     batch_size = config.batch_size
     if config.follow:

@@ -24,7 +24,7 @@ from logsieve.ingest import IngestStats, LogFormat, read_records
 from logsieve.ingest.read_ahead import can_read_ahead, read_records_ahead
 from logsieve.ingest.sources import count_lines
 from logsieve.parsing import DrainConfig, DrainParser, ParseResult
-from logsieve.parsing.masking import Premasked, premask
+from logsieve.parsing.masking import Premasked, Premasker
 from logsieve.parsing.state import state_file
 from logsieve.records import LogRecord, ParsedLine, QuarantineRecord
 
@@ -33,13 +33,15 @@ if TYPE_CHECKING:
     from logsieve.parsing.stamp import StampConfig, StampParser
 
 ProgressHook = Callable[[int], None]
-READ_AHEAD_MASK_SHARE = 0.5
-"""Share of the lines the reading process masks when it reads ahead for Drain; this process
-masks the rest. Reading is about 0.9 s of the HDFS sample's lines and masking 0.6 s, while this
-process has about 2.2 s of its own (looking templates up, grouping, judging, storing), so the
-masking is split. ``detect`` on the HDFS sample, median of 4 alternated runs on 2 cores, with
-the reader masking none / half / three quarters / all of the lines: 3.21 / 2.87 / 2.87 / 3.08 s;
-half is kept as the middle of the flat part (a format that is costlier to read moves it)."""
+DETECT_READER_MASK_SHARE = 0.5
+"""What :attr:`ParseJobConfig.reader_mask_share` ``detect`` uses. The reading process does about
+0.9 s of work on the HDFS sample (reading) and masking is 0.6 s, while ``detect``'s own process
+has about 2.2 s besides (templates, grouping, judging, storing), so giving the reader part of
+the masking evens them out: ``detect`` on the HDFS sample, reader masking none / half / three
+quarters / all of the lines, 3.21 / 2.87 / 2.87 / 3.08 s (median of 4 alternated runs on 2
+cores; later re-runs on a busier machine put none and half within noise of each other).
+``parse`` has little work of its own, so there the reader masks nothing (1.55 s against 2.11 s
+with half, median of 4 alternated runs)."""
 ParserKind = Literal["drain", "stamp"]
 Parser = Union[DrainParser, "StampParser"]
 STREAM_TRAIN_LINES = 5000
@@ -67,6 +69,10 @@ class ParseJobConfig:
     read_ahead: bool = True
     """Read large files in a second process where that is possible (:mod:`logsieve.ingest.read_ahead`);
     the lines and their order are the same either way."""
+    reader_mask_share: float = 0.0
+    """With read-ahead and Drain: the share of lines the reading process also masks (the rest
+    are masked here); the parsed lines are the same whatever the share (see
+    :class:`~logsieve.parsing.masking.Premasker`)."""
 
 
 @dataclass
@@ -168,15 +174,16 @@ def _lines(
     progress: ProgressHook | None,
     reader: Callable[[IngestStats], Iterable[LogRecord | QuarantineRecord]] | None,
 ) -> Iterator[ParsedLine]:
-    """The parsed lines, from whichever reader fits: ``reader``, a reading process (which masks
-    too, with a copy of the Drain parser's own masker) or inline reading."""
+    """The parsed lines, from whichever reader fits: ``reader``, a reading process (which also
+    masks ``reader_mask_share`` of the lines, with a copy of the Drain parser's own masker) or
+    inline reading."""
     drain = isinstance(parser, DrainParser)
     ahead = reader is None and config.read_ahead and can_read_ahead(config.sources)
     how = {"max_line_bytes": config.max_line_bytes, "stats": stats, "multiline": config.multiline,
            "extra_paths": config.formats_files, "on_format": on_format}
-    if ahead and drain:
+    if ahead and drain and config.reader_mask_share > 0:
         masked = read_records_ahead(list(config.sources), config.log_format, **how,  # type: ignore[arg-type]
-                                    annotate=premask(parser.masker, READ_AHEAD_MASK_SHARE))  # type: ignore[union-attr]
+                                    annotate=Premasker(parser.masker, config.reader_mask_share))  # type: ignore[union-attr]
         return _drain_masked_lines(parser, masked, config.learn, summary, on_quarantine, progress)  # type: ignore[arg-type]
     if reader is not None:
         records = reader(stats)
@@ -246,7 +253,7 @@ def _drain_masked_lines(
             if on_quarantine is not None:
                 on_quarantine(item)
             continue
-        if masked is None:  # left to this process (READ_AHEAD_MASK_SHARE)
+        if masked is None:  # left to this process (reader_mask_share)
             tid, template, params, change = parse(item[2])
         else:
             raw, key = masked

@@ -215,35 +215,38 @@ Premasked = tuple[list[str] | None, str]
 masked tokens joined by one space, the key :meth:`DrainParser.learn_masked` takes."""
 
 
-def premask(masker: Masker, share: float = 1.0, max_keys: int = 100_000) -> Callable[[str], Premasked | None]:
-    """``content -> (raw tokens or None, masked key)``, for masking in a reading process.
+class Premasker:
+    """``content -> (raw tokens or None, masked key)`` for a share of the lines, ``None`` for the
+    rest: masking in a reading process (:func:`logsieve.ingest.read_ahead.read_records_ahead`).
 
-    ``share``: the fraction of lines masked here, spread evenly (``0.75``: three lines of every
-    four); the others get ``None`` and are masked by the receiver, so the two processes can
-    share the work. Masking does not depend on which lines a masker saw before (see
-    :meth:`Masker._forget`), so where a line is masked never changes its result.
+    ``share`` lines in every one are masked here, spread evenly (``0.5``: every other line); the
+    receiver masks the others, so the two processes share the work. Masking does not depend on
+    which lines a masker saw before (see :meth:`Masker._forget`), so where a line is masked never
+    changes its result.
 
     Equal keys come back as one string object (until ``max_keys`` distinct keys, then the
     memory starts over), so a batch of lines pickles each distinct key once. ``raw`` is sent only
     when a span rule made it differ from ``content.split()``, which the receiver recomputes.
     """
-    if not 0.0 <= share <= 1.0:
-        raise ValueError(f"share must be between 0 and 1, got {share}")
-    keys: dict[str, str] = {}
-    split_key = masker.split_key
-    due = [0.0]
 
-    def run(content: str) -> Premasked | None:
-        due[0] += share
-        if due[0] < 1.0:
+    def __init__(self, masker: Masker, share: float = 0.5, max_keys: int = 100_000) -> None:
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"share must be between 0 and 1, got {share}")
+        self.share = share
+        self._split_key = masker.split_key
+        self._keys: dict[str, str] = {}
+        self._max_keys = max_keys
+        self._due = 0.0
+
+    def __call__(self, content: str) -> Premasked | None:
+        self._due += self.share
+        if self._due < 1.0:
             return None
-        due[0] -= 1.0
-        raw, key = split_key(content)
-        same = keys.get(key)
+        self._due -= 1.0
+        raw, key = self._split_key(content)
+        same = self._keys.get(key)
         if same is None:
-            if len(keys) >= max_keys:
-                keys.clear()
-            keys[key] = same = key
+            if len(self._keys) >= self._max_keys:
+                self._keys.clear()
+            self._keys[key] = same = key
         return raw, same
-
-    return run
