@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from operator import methodcaller
 
 SEVERE_LEVELS = frozenset({"ERROR", "ERR", "FATAL", "SEVERE", "FAILURE", "CRITICAL", "CRIT", "ALERT",
                            "EMERG", "EMERGENCY", "PANIC"})
@@ -36,8 +37,15 @@ def severe_lines(fields: list[Mapping[str, str]]) -> int:
     sequence repeats a handful of levels, and this runs over every line of every judged
     sequence (about 0.1 s of ``detect`` on the HDFS sample when each line was judged alone).
     """
-    pairs = Counter((f.get("Level"), f.get("Pri")) for f in fields if f)
+    try:  # map + methodcaller + zip run in C, with no Python frame per line
+        pairs = Counter(zip(map(_LEVEL, fields), map(_PRI, fields)))
+    except AttributeError:  # a None among the fields: the plain way
+        pairs = Counter((f.get("Level"), f.get("Pri")) for f in fields if f)
     return sum(n for (level, pri), n in pairs.items() if _severe_pair(level, pri))
+
+
+_LEVEL = methodcaller("get", "Level")
+_PRI = methodcaller("get", "Pri")
 
 
 def _severe_pair(level: str | None, pri: str | None) -> bool:
