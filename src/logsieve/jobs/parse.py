@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from typing import TYPE_CHECKING, Literal, Union
 
 from logsieve.ingest import IngestStats, LogFormat, read_records
@@ -184,14 +184,14 @@ def _lines(
     if ahead and drain and config.reader_mask_share > 0:
         masked = read_records_ahead(list(config.sources), config.log_format, **how,  # type: ignore[arg-type]
                                     annotate=Premasker(parser.masker, config.reader_mask_share))  # type: ignore[union-attr]
-        return _drain_masked_lines(parser, masked, config.learn, summary, on_quarantine, progress)  # type: ignore[arg-type]
+        return _drain_lines(parser, masked, config.learn, summary, on_quarantine, progress)  # type: ignore[arg-type]
     if reader is not None:
         records = reader(stats)
     else:
         read = read_records_ahead if ahead else read_records
         records = read(list(config.sources), config.log_format, **how)  # type: ignore[arg-type]
     if drain:
-        return _drain_lines(parser, records, config.learn, summary, on_quarantine, progress)  # type: ignore[arg-type]
+        return _drain_lines(parser, zip(records, repeat(None)), config.learn, summary, on_quarantine, progress)  # type: ignore[arg-type]
     results = _stamp_results(parser, config, summary, _records_only(records, on_quarantine, progress))  # type: ignore[arg-type]
     return (_parsed_line(record, result, summary) for record, result in results)
 
@@ -207,41 +207,17 @@ def _parsed_line(record: LogRecord, result: ParseResult, summary: ParseSummary) 
 
 def _drain_lines(
     parser: DrainParser,
-    records: Iterable[LogRecord | QuarantineRecord],
-    learn: bool,
-    summary: ParseSummary,
-    on_quarantine: Callable[[QuarantineRecord], None] | None,
-    progress: ProgressHook | None,
-) -> Iterator[ParsedLine]:
-    """Drain, line by line: the hot loop of the default parser, kept flat (one generator, the
-    common case inline, the :class:`ParsedLine` built by ``tuple.__new__`` in C)."""
-    parse = parser.learn if learn else parser.match
-    new = tuple.__new__
-    every = 5000
-    for n, item in enumerate(records, 1):
-        if progress is not None and n % every == 0:
-            progress(n)
-        if type(item) is QuarantineRecord:
-            if on_quarantine is not None:
-                on_quarantine(item)
-            continue
-        tid, template, params, change = parse(item[2])  # item[2]: the record's content
-        if tid is None or change != "none":
-            yield _parsed_line(item, ParseResult(tid, template, params, change), summary)  # type: ignore[arg-type]
-            continue
-        yield new(ParsedLine, (item, tid, template, params, False))
-
-
-def _drain_masked_lines(
-    parser: DrainParser,
     items: Iterable[tuple[LogRecord | QuarantineRecord, Premasked | None]],
     learn: bool,
     summary: ParseSummary,
     on_quarantine: Callable[[QuarantineRecord], None] | None,
     progress: ProgressHook | None,
 ) -> Iterator[ParsedLine]:
-    """:func:`_drain_lines` for lines masked by the reading process: what is left here is the
-    template lookup (or the tree, for a line not seen before) and the parameters."""
+    """Drain, line by line: the hot loop of the default parser, kept flat (one generator, the
+    common case inline, the :class:`ParsedLine` built by ``tuple.__new__`` in C).
+
+    ``items`` pairs each record with what the reading process made of its masking, or ``None``
+    for a line masked here (every line, when reading inline: ``zip(records, repeat(None))``)."""
     parse_masked = parser.learn_masked if learn else parser.match_masked
     parse = parser.learn if learn else parser.match
     new = tuple.__new__
