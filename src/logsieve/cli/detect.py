@@ -37,6 +37,7 @@ def detect(
     out_path: Annotated[Optional[Path], typer.Option("--out", help="Also write every verdict as JSON lines here.")] = None,
     top: Annotated[int, typer.Option(help="How many anomalies the summary shows.")] = 10,
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
+    read_ahead: Annotated[bool, typer.Option("--read-ahead/--no-read-ahead", help="Read large files (1 MB and up) in a second process while this one parses and judges (Linux, 2 or more cores); --no-read-ahead reads in one process. The verdicts are the same either way.")] = True,
 ) -> None:
     """Find anomalies: parse, group into sequences, score with the small model, ask the LLM
     about what it is unsure of, and keep every verdict (with its source) in the store.
@@ -63,7 +64,7 @@ def detect(
     job = DetectJobConfig(tuple(files), model, fmt, store, mode=mode, llm=llm_config(llm, llm_model), tau=tau,  # type: ignore[arg-type]
                           coordinator_dir=coordinator, jsonl=out_path, max_llm_calls=max_llm_calls,
                           escalate_unseen=escalate_unseen, follow=follow, explain=explain, max_explanations=max_explanations,
-                          adapt=adapt,
+                          adapt=adapt, read_ahead=read_ahead,
                           prompt=prompt)
     if bundle.upgrade_note:
         err.print(f"[yellow]note:[/] {bundle.upgrade_note}")

@@ -112,6 +112,7 @@ def parse(
     quarantine: Annotated[Optional[Path], typer.Option(help="Write quarantined lines (JSONL) here. Default: next to --out.")] = None,
     top: Annotated[int, typer.Option(help="How many templates the summary table shows.")] = 15,
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
+    read_ahead: Annotated[bool, typer.Option("--read-ahead/--no-read-ahead", help="Read large files (1 MB and up) in a second process while this one parses (Linux, 2 or more cores); --no-read-ahead reads in one process. The output is the same either way.")] = True,
 ) -> None:
     """Parse log lines into templates with the online Drain parser (or the learned LogStamp).
 
@@ -176,6 +177,7 @@ def parse(
         formats_files=extra,
         multiline=multiline,
         on_format=lambda _name, guess: err.print(guess.describe(), markup=False, highlight=False, soft_wrap=True),
+        read_ahead=read_ahead,
     )
     sink = (lambda lines: write_parsed(lines, out_path)) if out_path else None
     try:

@@ -14,8 +14,10 @@ turned back into a :class:`~logsieve.records.LogRecord` in C.
 
 Only regular files of at least :data:`READ_AHEAD_MIN_BYTES` in all are read ahead, and only
 where ``fork`` exists (Linux) and the process may use two cores: stdin, streams, a followed file
-and small inputs are read inline, as before. If the child dies, the parent raises an error that
-says so; it never returns a silently short stream.
+and small inputs are read inline, as before (and everything is, with ``--no-read-ahead``). If the
+child dies, the parent raises an error that says so; it never returns a silently short stream.
+The child is never more than about two batches ahead (the pipe holds 1 MiB), so its memory stays
+bounded whatever the size of the input.
 
 :class:`~logsieve.ingest.readers.IngestStats` is brought up to date after each batch (not each
 line) and is exact when the stream ends.
@@ -108,7 +110,8 @@ def read_records_ahead(
                 child.join(timeout=5)
                 raise RuntimeError(
                     f"the reading process stopped before the end of the input (exit code {child.exitcode}); "
-                    "it may have been killed for memory. Nothing after the last judged line was read."
+                    "it may have been killed for memory. Nothing after the last line handed over was read; "
+                    "run again with --no-read-ahead to read in one process."
                 ) from None
             if kind == "records":
                 for item in payload:

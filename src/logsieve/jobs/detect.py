@@ -67,6 +67,9 @@ class DetectJobConfig:
     ``follow`` (a stream runs long enough for a retrain to pay off), not for one pass over files."""
     adapt_settings: AdaptSection | None = None
     """The Adapter's settings (default: :class:`AdaptSection`'s)."""
+    read_ahead: bool = True
+    """Read large files in a second process (:mod:`logsieve.ingest.read_ahead`); the verdicts
+    are the same either way."""
 
     @property
     def adapting(self) -> bool:
@@ -117,7 +120,7 @@ def run_detect(
     explainer = _explain_worker(config, engine, store)
     parse_summary = ParseSummary()
     job = ParseJobConfig(config.sources, config.log_format, drain=parser.config, max_line_bytes=config.max_line_bytes,
-                         reader_mask_share=DETECT_READER_MASK_SHARE)
+                         read_ahead=config.read_ahead, reader_mask_share=DETECT_READER_MASK_SHARE)
     reader = None
     batch_size = config.batch_size
     if config.follow:
