@@ -51,6 +51,7 @@ def learn(
     llm_model: Annotated[Optional[str], typer.Option(help="Embedded: a packaged model name or a GGUF path; HTTP: the server's model name.")] = None,
     budget: Annotated[float, typer.Option(min=0.0001, help="With --llm: LLM annotations, as a share of the history's sequences (< 1) or a count.")] = 0.02,
     json_out: Annotated[bool, typer.Option("--json", help="Last line of stdout is a JSON summary.")] = False,
+    read_ahead: Annotated[bool, typer.Option("--read-ahead/--no-read-ahead", help="Read large files (1 MB and up) in a second process while this one parses (Linux, 2 or more cores); --no-read-ahead reads in one process. The model is the same either way.")] = True,
 ) -> None:
     """Learn what normal looks like from your own logs, with no labels, and save a model.
 
@@ -75,7 +76,7 @@ def learn(
         config = LearnConfig(detector=detector or DEFAULT_DETECTOR, expected_share=expected_share,
                              log_format=log_format, grouping=grouping,
                              formats_files=tuple(str(p) for p in formats_file), llm=llm_config(llm, llm_model),
-                             alpha=AlphaConfig(budget=budget, seed_labels=15))
+                             alpha=AlphaConfig(budget=budget, seed_labels=15), read_ahead=read_ahead)
         with _Bar(enabled=err.is_terminal) as bar:
             summary = run_learn(sources, out_dir, config, progress=bar.hook)
     except (ValueError, KeyError, ValidationError, OSError) as exc:

@@ -58,6 +58,8 @@ class LearnConfig(BaseModel):
     grouping: GroupingConfig | None = None
     """None: discovered from the logs."""
     formats_files: tuple[str, ...] = ()
+    read_ahead: bool = True
+    """Read large files in a second process (:mod:`logsieve.ingest.read_ahead`); same lines either way."""
     llm: dict[str, Any] | None = None
     """A backend config (:func:`logsieve.llm.backend_config`): with one, ALPHA runs with no human
     label (:mod:`logsieve.label.label_free`) and a supervised model is trained on its labels."""
@@ -190,7 +192,8 @@ def read_history(sources: Seq[str], config: LearnConfig, progress: ProgressHook 
         # auto goes to the readers as is: they detect the source's format from the head they read
         # anyway (so stdin works) and join its multi-line records; the guess comes back here
         job = ParseJobConfig((f,), named or "auto", formats_files=tuple(Path(p) for p in config.formats_files),
-                             on_format=lambda source, guess: guesses.setdefault("guess", guess))
+                             on_format=lambda source, guess: guesses.setdefault("guess", guess),
+                             read_ahead=config.read_ahead)
         parser = parser or open_parser(job)
         part = ParseSummary()
         tick = (lambda n: progress("parse", n, None)) if progress else None
