@@ -8,9 +8,9 @@ items, in exactly the order, that reading inline gives (a test compares them), w
 core parses the batch before.
 
 Why the hand-over pays: a record crosses the pipe as a plain tuple (source, line number,
-content, header dict, time), which unpickles in about a fifth of the time it takes to make it
-from the raw bytes (0.18 s against 0.9 s for the 222,579 lines of the HDFS sample), and is
-turned back into a :class:`~logsieve.records.LogRecord` in C.
+content, header dict, time), which loads (``marshal``) in about a sixth of the time it takes to
+make it from the raw bytes (0.15 s against 0.9 s for the 222,579 lines of the HDFS sample), and
+is turned back into a :class:`~logsieve.records.LogRecord` in C.
 
 Only regular files of at least :data:`READ_AHEAD_MIN_BYTES` in all are read ahead, and only
 where ``fork`` exists (Linux) and the process may use two cores: stdin, streams, a followed file
@@ -25,6 +25,7 @@ line) and is exact when the stream ends.
 
 from __future__ import annotations
 
+import marshal
 import multiprocessing
 import os
 import pickle
@@ -105,7 +106,7 @@ def read_records_ahead(
     try:
         while True:
             try:
-                kind, payload, snapshot = pickle.loads(receiver.recv_bytes())
+                kind, payload, snapshot = _decode(receiver.recv_bytes())
             except EOFError:
                 child.join(timeout=5)
                 raise RuntimeError(
@@ -153,13 +154,30 @@ def _widen(fd: int, size: int = PIPE_BYTES) -> None:
         pass
 
 
-def _copy_stats(source: IngestStats, target: IngestStats) -> None:
-    target.lines_read = source.lines_read
-    target.records = source.records
-    target.quarantined = source.quarantined
-    target.joined_lines = source.joined_lines
+def _copy_stats(source: tuple, target: IngestStats) -> None:  # type: ignore[type-arg]
+    target.lines_read, target.records, target.quarantined, target.joined_lines, by_reason = source
     target.by_reason.clear()
-    target.by_reason.update(source.by_reason)
+    target.by_reason.update(by_reason)
+
+
+def _snapshot(stats: IngestStats) -> tuple:  # type: ignore[type-arg]
+    return stats.lines_read, stats.records, stats.quarantined, stats.joined_lines, dict(stats.by_reason)
+
+
+def _encode(message: tuple) -> bytes:  # type: ignore[type-arg]
+    """``marshal`` where it can (plain tuples, strings, numbers, dicts: every batch of records),
+    ``pickle`` for the rest (a batch holding a quarantine record, a format guess). Both ends are
+    the same interpreter (a fork), which is what ``marshal`` needs; on the HDFS sample's batches it
+    writes in 0.08 s what pickle writes in 0.20 s and reads in 0.15 s what pickle reads in 0.20 s."""
+    try:
+        return b"M" + marshal.dumps(message, 4)
+    except ValueError:  # an object marshal does not know
+        return b"P" + pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _decode(blob: bytes) -> tuple:  # type: ignore[type-arg]
+    body = memoryview(blob)[1:]
+    return marshal.loads(body) if blob[:1] == b"M" else pickle.loads(body)
 
 
 def _read_in_child(sender, sources, fmt, max_line_bytes, multiline, extra_paths, batch, annotate) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +187,7 @@ def _read_in_child(sender, sources, fmt, max_line_bytes, multiline, extra_paths,
     notes: list[object] = []
 
     def send(kind: str, payload: object, snapshot: IngestStats | None = None) -> None:
-        sender.send_bytes(pickle.dumps((kind, payload, snapshot), protocol=pickle.HIGHEST_PROTOCOL))
+        sender.send_bytes(_encode((kind, payload, None if snapshot is None else _snapshot(snapshot))))
 
     def flush() -> None:
         if items:
