@@ -21,13 +21,25 @@ from logsieve.engine import AdaptSection, Engine, EngineConfig, build_engine
 from logsieve.ingest import LogFormat
 from logsieve.llm.base import LLMBackend
 from logsieve.jobs.batch_gc import batch_gc
-from logsieve.jobs.parse import DETECT_READER_MASK_SHARE, ParseJobConfig, ParseSummary, parse_stream
+from logsieve.jobs.parse import ParseJobConfig, ParseSummary, parse_stream
 from logsieve.parsing import DrainParser
 from logsieve.records import QuarantineRecord, Sequence
 from logsieve.sessions import GroupingConfig, make_grouper
 from logsieve.store import Store
 
 Mode = Literal["cola", "collaborlog", "small-only", "llm-only"]
+
+
+DETECT_READER_MASK_SHARE = 0.5
+"""The :attr:`~logsieve.jobs.parse.ParseJobConfig.reader_mask_share` ``detect`` uses.
+
+The reading process does about 0.9 s of work on the HDFS sample and masking is 0.6 s, while
+``detect``'s own process has about 2.2 s besides (templates, grouping, judging, storing), so
+giving the reader part of the masking evens them out. ``detect`` on the HDFS sample with the
+reader masking none / half / three quarters / all of the lines: 3.21 / 2.87 / 2.87 / 3.08 s
+(median of 4 alternated runs on 2 cores); on a busier stretch, none / half / three quarters
+3.95 / 3.25 / 3.57 s (6 runs). ``parse`` has little work of its own, so there the reader
+masks nothing (see ``benchmarks/RESULTS.md``, "Speed: where detect's time went")."""
 
 
 @dataclass(frozen=True)

@@ -33,15 +33,6 @@ if TYPE_CHECKING:
     from logsieve.parsing.stamp import StampConfig, StampParser
 
 ProgressHook = Callable[[int], None]
-DETECT_READER_MASK_SHARE = 0.5
-"""What :attr:`ParseJobConfig.reader_mask_share` ``detect`` uses. The reading process does about
-0.9 s of work on the HDFS sample (reading) and masking is 0.6 s, while ``detect``'s own process
-has about 2.2 s besides (templates, grouping, judging, storing), so giving the reader part of
-the masking evens them out: ``detect`` on the HDFS sample, reader masking none / half / three
-quarters / all of the lines, 3.21 / 2.87 / 2.87 / 3.08 s (median of 4 alternated runs on 2
-cores; later re-runs on a busier machine put none and half within noise of each other).
-``parse`` has little work of its own, so there the reader masks nothing (1.55 s against 2.11 s
-with half, median of 4 alternated runs)."""
 ParserKind = Literal["drain", "stamp"]
 Parser = Union[DrainParser, "StampParser"]
 STREAM_TRAIN_LINES = 5000

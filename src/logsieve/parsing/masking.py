@@ -143,15 +143,7 @@ class Masker:
         Without span rules the raw tokens are ``text.split()``. With them, each span match is
         one raw token (its text, inner whitespace kept) and one ``<*>``.
         """
-        raw = text.split()
-        masked = self._mask_all(raw)
-        span = self._span
-        if span is not None and (self._always_span or not self._triggered.isdisjoint(raw)):
-            spanned = self._split_spans(text, span)
-            if spanned is not None:
-                raw, masked = spanned
-        if len(self._cache) > self._cache_size:
-            self._forget()
+        raw, masked, _ = self._split(text)
         return raw, masked
 
     def split_key(self, text: str) -> tuple[list[str] | None, str]:
@@ -159,15 +151,22 @@ class Masker:
         the masked tokens joined by one space and ``raw`` is ``None`` when it is just
         ``text.split()`` (no span rule applied), which the receiver can redo for less than the
         cost of sending it."""
+        raw, masked, spanned = self._split(text)
+        return (raw if spanned else None), " ".join(masked)
+
+    def _split(self, text: str) -> tuple[list[str], list[str], bool]:
+        """Raw tokens, masked tokens, and whether a span rule joined some raw tokens."""
         raw = text.split()
         masked = self._mask_all(raw)
+        spanned = False
         span = self._span
-        spanned = None
         if span is not None and (self._always_span or not self._triggered.isdisjoint(raw)):
-            spanned = self._split_spans(text, span)
+            found = self._split_spans(text, span)
+            if found is not None:
+                (raw, masked), spanned = found, True
         if len(self._cache) > self._cache_size:
             self._forget()
-        return (None, " ".join(masked)) if spanned is None else (spanned[0], " ".join(spanned[1]))
+        return raw, masked, spanned
 
     def _forget(self) -> None:
         """Empty the token memory, between two lines only: within a line every token is then
