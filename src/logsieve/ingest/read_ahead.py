@@ -16,8 +16,8 @@ Only regular files of at least :data:`READ_AHEAD_MIN_BYTES` in all are read ahea
 where ``fork`` exists (Linux) and the process may use two cores: stdin, streams, a followed file
 and small inputs are read inline, as before (and everything is, with ``--no-read-ahead``). If the
 child dies, the parent raises an error that says so; it never returns a silently short stream.
-The child is never more than about two batches ahead (the pipe holds 1 MiB), so its memory stays
-bounded whatever the size of the input.
+The child is never more than about two batches ahead (the one in the pipe, which holds 1 MiB,
+and the one it is filling), so its memory stays bounded whatever the size of the input.
 
 :class:`~logsieve.ingest.readers.IngestStats` is brought up to date after each batch (not each
 line) and is exact when the stream ends.
@@ -139,9 +139,9 @@ def read_records_ahead(
 
 
 PIPE_BYTES = 1 << 20
-"""The pipe's buffer (Linux's default is 64 KiB, less than one batch): with room for a couple of
-batches the reader keeps going while this process judges a batch of sequences, instead of
-stopping at every hand-over."""
+"""The pipe's buffer (Linux's default is 64 KiB, a small part of one batch of about 0.7 MB): with
+room for a whole batch the reader can finish writing one and go on reading while this process is
+busy judging, instead of waiting at every hand-over."""
 
 
 def _widen(fd: int, size: int = PIPE_BYTES) -> None:
