@@ -53,6 +53,15 @@ def test_train_saves_a_loadable_model(shared_data, tmp_path):
     assert load_detector(out).name == "logreg"
 
 
+def test_train_on_an_event_id_set_says_why_no_model_and_what_to_do(shared_data, tmp_path):
+    out = tmp_path / "model"
+    res = cli("train", "--detector", "pca", "--dataset", "openstack-kalaki-ait", "--out", str(out),
+              "--data-dir", str(shared_data), check=False)
+    assert res.returncode != 0 and not out.exists()
+    err = " ".join(res.stderr.decode().split())
+    assert "event-id sequences" in err and "logsieve evaluate detection" in err and "Traceback" not in err
+
+
 def test_bad_detector_names_and_settings_say_what_to_do(shared_data):
     res = cli("evaluate", "detection", "--dataset", "bgl-2k", "--detector", "nope", check=False)
     assert res.returncode == 2 and b"known:" in res.stderr

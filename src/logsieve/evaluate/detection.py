@@ -120,6 +120,13 @@ def run_detection(
         return loaded[name]
 
     target = get(dataset)
+    if save_to is not None and getattr(target.spec, "kind", None) == "event_ids":
+        raise ValueError(
+            f"{dataset} holds event-id sequences, not log lines: a model trained on it could not read a "
+            f"log file, so none is saved. Measure a detector on it with `logsieve evaluate detection "
+            f"--dataset {dataset} --detector {detector}`; for `logsieve detect`, train on a data set of raw "
+            "logs (see `logsieve datasets`) or on your own logs with `logsieve learn`."
+        )
     train, validation, test = _fit_batches([get(n) for n in names], names, dataset, target)
     det = make_detector(detector, config or {})
     if names != [dataset] and not _reads_texts(det):
