@@ -88,3 +88,23 @@ def test_learn_reads_stdin_and_detects_its_format(shared_data, tmp_path):
     doc = json.loads(res.stdout.decode().strip().splitlines()[-1])
     assert doc["formats"] == {"<stdin>": {"format": "OpenStack", "lines": 2000, "confidence": 1.0, "detected": True,
                                           "multiline": False}}
+
+
+def test_labels_made_with_an_llm_are_counted_in_the_bundle_and_listed_beside_it(tmp_path, monkeypatch):
+    import logsieve.jobs.learn as learn_job
+
+    def fake_alpha(fitted, templates, config, progress=None, **kw):  # the LLM's part, scripted
+        train, validation = fitted.train, fitted.validation
+        origin = ["llm" if i % 3 == 0 else "propagated" for i in range(len(train) + len(validation))]
+        return fitted.detector, train, validation, origin, {"kept": fitted.detector.name}
+
+    monkeypatch.setattr(learn_job, "alpha_step", fake_alpha)
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    for name in ("java_app.log", "logfmt.log"):
+        shutil.copy(FIXTURES / name, folder / name)
+    config = LearnConfig(grouping={"kind": "fixed", "size": 2}, llm={"kind": "openai", "base_url": "http://127.0.0.1:9/v1"})
+    learn([str(folder)], tmp_path / "m", config)
+    rows = [json.loads(r) for r in (tmp_path / "m" / "labels.jsonl").read_text().splitlines()]
+    counts = {by: sum(r["by"] == by for r in rows) for by in ("llm", "propagated")}
+    assert ModelBundle.load(tmp_path / "m").label_origin == counts and counts["llm"] > 0

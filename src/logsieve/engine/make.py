@@ -20,12 +20,13 @@ from logsieve.sessions import GroupingConfig, SessionConfig
 def write_bundle(path: Path, det: Detector, train: SequenceBatch, validation: SequenceBatch, *,
                  parser: Any = None, dataset: str = "", fit_on: list[str] | None = None, log_format: str = "raw",
                  grouping: GroupingConfig | None = None, max_call_rate: float = 0.1,
-                 examples: bool = True, embed: Embed | None = None) -> ModelBundle:
+                 examples: bool = True, embed: Embed | None = None,
+                 label_origin: dict[str, int] | None = None) -> ModelBundle:
     """Save ``det`` (fitted on ``train``, its threshold chosen on ``validation``) as a bundle.
 
     ``examples``: save the labelled train and validation sequences as the example bank (with
     ``embed``, default MiniLM). tau is the largest whose validation LLM-call rate stays within
-    ``max_call_rate``.
+    ``max_call_rate``. ``label_origin``: who labelled the history, counted (``learn --llm``).
     """
     from logsieve.collab.tau import choose_tau
 
@@ -42,6 +43,6 @@ def write_bundle(path: Path, det: Detector, train: SequenceBatch, validation: Se
     known = sorted({t for part in (train, validation) for s in part.sequences for t in s.template_ids})
     bundle = ModelBundle(detector=det.name, dataset=dataset, fit_on=list(fit_on or [dataset]), format=log_format,
                          grouping=grouping or SessionConfig(), tau=choose_tau(det.score(validation), max_call_rate),
-                         known_templates=known, examples=n_examples)
+                         known_templates=known, examples=n_examples, label_origin=dict(label_origin or {}))
     bundle.save(path)
     return bundle

@@ -280,10 +280,11 @@ def learn_lines(lines: Seq[ParsedLine], parser: Any, out: Path, config: LearnCon
         clock = time.perf_counter()
         det, train, validation, origin, summary.alpha = alpha_step(fitted, templates, config, progress)
         summary.seconds["alpha"] = time.perf_counter() - clock
-    bundle = write_bundle(out, det, train, validation, parser=parser, dataset="", fit_on=fit_on,
-                          log_format=log_format, grouping=grouping, examples=False)
+    write_bundle(out, det, train, validation, parser=parser, dataset="", fit_on=fit_on,
+                 log_format=log_format, grouping=grouping, examples=False,
+                 label_origin=None if origin is None else Counter(origin))
     if origin is not None:
-        save_label_origin(out, train.sequences + validation.sequences, origin, bundle)
+        save_label_origin(out, train.sequences + validation.sequences, origin)
     summary.templates, summary.sequences = len(templates), len(seqs)
     summary.detector, summary.expected_share = det.name, config.expected_share
     summary.flagged_share, summary.threshold = fitted.flagged_share, fitted.report.threshold
@@ -359,11 +360,10 @@ def _stages(progress: ProgressHook | None) -> Callable[[str, int], None] | None:
     return hook
 
 
-def save_label_origin(out: Path, seqs: Seq[Sequence], origin: Seq[str], bundle: Any) -> None:
-    """``labels.jsonl`` in the bundle: each history sequence's label and who made it."""
+def save_label_origin(out: Path, seqs: Seq[Sequence], origin: Seq[str]) -> None:
+    """``labels.jsonl`` in the bundle: each history sequence's label and who made it (the
+    counts go in ``bundle.json``'s ``label_origin``, written with the bundle)."""
     import json
 
     rows = [json.dumps({"key": s.key, "label": s.label, "by": by}) for s, by in zip(seqs, origin)]
     (out / "labels.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    counts = Counter(origin)
-    bundle.model_copy(update={"label_origin": dict(counts)}).save(out)
